@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs inside the guest as root (see qemu/initramfs-init): loads the module,
+# runs the requested command in the repository, and carries the verdict out
+# through /tmp/out (a 9p share the host reads after QEMU exits).
+out=/tmp/out
+. $out/env
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+export RUST_TCP_REPO RUST_TCP_GUEST=1
+cd "$RUST_TCP_REPO"
+ip link set lo up
+hostname rust-tcp-guest
+
+kmemleak=/sys/kernel/debug/kmemleak
+# Forget what boot itself left behind: only leaks from here on count.
+if [ -w $kmemleak ]; then echo scan > $kmemleak; echo clear > $kmemleak; fi
+
+status=0
+if [ "$RUST_TCP_LOAD" = 1 ]; then
+	insmod "$RUST_TCP_REPO/rust_tcp.ko" $RUST_TCP_MODPARAMS || status=125
+fi
+if [ $status -eq 0 ]; then
+	sh -c "$RUST_TCP_CMD" < /dev/null
+	status=$?
+fi
+# Unload if the command left it loaded, and look for leaks it left.
+if grep -q '^rust_tcp ' /proc/modules; then
+	rmmod rust_tcp || { echo "rust_tcp-guest: rmmod failed"; [ $status -eq 0 ] && status=124; }
+fi
+if [ -w $kmemleak ]; then
+	sleep 6   # kmemleak ignores objects younger than 5 s
+	echo scan > $kmemleak
+	echo scan > $kmemleak
+	if [ -s $kmemleak ]; then
+		echo "rust_tcp-guest: kmemleak reports:"
+		cat $kmemleak
+	fi
+	cat $kmemleak > $out/kmemleak
+fi
+dmesg > $out/dmesg
+echo $status > $out/status
+sync
+busybox reboot -f

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * socket() of the rust_tcp family: which (type, protocol) pairs work and
+ * with which errno the others fail, compared with AF_INET in the same
+ * kernel; socket flags, identity options, poll of a fresh socket, and
+ * EOPNOTSUPP for every operation not implemented yet.
+ */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "kselftest_harness.h"
+
+#ifndef SOCK_DCCP
+#define SOCK_DCCP 6
+#endif
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM,
+			     SOCK_SEQPACKET, SOCK_DCCP, SOCK_PACKET, 0, 7, 8, 9,
+			     11, -1, 99 };
+static const int protos[] = { 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP,
+			      IPPROTO_RAW, IPPROTO_ICMP, IPPROTO_MPTCP, 263,
+			      -1, 1000 };
+
+/*
+ * AF_INET implements datagram, raw and (as a PF_PACKET alias) packet
+ * sockets; a TCP-only family cannot answer like it there. Its answer is what
+ * inet_create gives for a type with no protocol: EINVAL for a protocol out
+ * of range (checked first), else ESOCKTNOSUPPORT.
+ */
+static int inet_has_type(int type)
+{
+	return type == SOCK_DGRAM || type == SOCK_RAW || type == SOCK_PACKET;
+}
+
+TEST(create_matrix_matches_af_inet)
+{
+	int family = rust_tcp_family();
+	int mismatches = 0;
+
+	for (int t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		for (int p = 0; p < sizeof(protos) / sizeof(protos[0]); p++) {
+			int type = types[t], proto = protos[p];
+			int got = socket_outcome(family, type, proto);
+			int want;
+
+			if (inet_has_type(type))
+				want = (proto < 0 || proto >= 263) ? EINVAL : ESOCKTNOSUPPORT;
+			else
+				want = socket_outcome(AF_INET, type, proto);
+			if (got != want) {
+				TH_LOG("socket(%d, %d, %d): %s, AF_INET-equivalent %s",
+				       family, type, proto, errname(got), errname(want));
+				mismatches++;
+			}
+		}
+	}
+	EXPECT_EQ(0, mismatches);
+	/* The two that must work, explicitly. */
+	EXPECT_EQ(0, socket_outcome(family, SOCK_STREAM, 0));
+	EXPECT_EQ(0, socket_outcome(family, SOCK_STREAM, IPPROTO_TCP));
+	EXPECT_EQ(EPROTONOSUPPORT, socket_outcome(family, SOCK_STREAM, IPPROTO_UDP));
+	EXPECT_EQ(ESOCKTNOSUPPORT, socket_outcome(family, SOCK_DGRAM, 0));
+	EXPECT_EQ(EINVAL, socket_outcome(family, SOCK_STREAM, -1));
+}
+
+TEST(type_flags)
+{
+	int family = rust_tcp_family();
+	int fd;
+
+	fd = socket(family, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(O_NONBLOCK, fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+
+	/* An unknown flag bit is refused before the family sees the call. */
+	EXPECT_EQ(EINVAL, socket_outcome(family, SOCK_STREAM | 0x1000, 0));
+	EXPECT_EQ(socket_outcome(AF_INET, SOCK_STREAM | 0x1000, 0),
+		  socket_outcome(family, SOCK_STREAM | 0x1000, 0));
+}
+
+static int getint(int fd, int level, int opt)
+{
+	int v = -12345;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, level, opt, &v, &len) < 0)
+		return -errno;
+	return v;
+}
+
+TEST(identity_options)
+{
+	int family = rust_tcp_family();
+
+	for (int proto = 0; proto <= IPPROTO_TCP; proto += IPPROTO_TCP) {
+		int fd = socket(family, SOCK_STREAM, proto);
+		int in = socket(AF_INET, SOCK_STREAM, proto);
+
+		ASSERT_LE(0, fd);
+		ASSERT_LE(0, in);
+		EXPECT_EQ(family, getint(fd, SOL_SOCKET, SO_DOMAIN));
+		EXPECT_EQ(SOCK_STREAM, getint(fd, SOL_SOCKET, SO_TYPE));
+		EXPECT_EQ(IPPROTO_TCP, getint(fd, SOL_SOCKET, SO_PROTOCOL));
+		EXPECT_EQ(getint(in, SOL_SOCKET, SO_PROTOCOL),
+			  getint(fd, SOL_SOCKET, SO_PROTOCOL));
+		EXPECT_EQ(0, getint(fd, SOL_SOCKET, SO_ACCEPTCONN));
+		EXPECT_EQ(0, getint(fd, SOL_SOCKET, SO_ERROR));
+		close(fd);
+		close(in);
+	}
+}
+
+TEST(poll_fresh_socket_matches_af_inet)
+{
+	struct pollfd p[2] = {
+		{ .fd = socket(rust_tcp_family(), SOCK_STREAM, 0),
+		  .events = POLLIN | POLLOUT | POLLRDHUP | POLLPRI },
+		{ .fd = socket(AF_INET, SOCK_STREAM, 0),
+		  .events = POLLIN | POLLOUT | POLLRDHUP | POLLPRI },
+	};
+
+	ASSERT_LE(0, p[0].fd);
+	ASSERT_LE(0, p[1].fd);
+	ASSERT_EQ(2, poll(p, 2, 0));
+	/* Linux: a fresh TCP socket is CLOSE: hung up and writable. */
+	EXPECT_EQ(POLLOUT | POLLHUP, p[1].revents);
+	EXPECT_EQ(p[1].revents, p[0].revents);
+	close(p[0].fd);
+	close(p[1].fd);
+}
+
+/* Operations that later issues implement: until then, EOPNOTSUPP. */
+TEST(unimplemented_ops_eopnotsupp)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(5000),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(rust_tcp_family(), SOCK_STREAM, 0);
+	int one = 1, n;
+	char buf[8] = "x";
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(EOPNOTSUPP, outcome(bind(fd, (void *)&a, sizeof(a))));
+	EXPECT_EQ(EOPNOTSUPP, outcome(connect(fd, (void *)&a, sizeof(a))));
+	EXPECT_EQ(EOPNOTSUPP, outcome(listen(fd, 1)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(accept(fd, NULL, NULL)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(getsockname(fd, (void *)&a, &alen)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(getpeername(fd, (void *)&a, &alen)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(shutdown(fd, SHUT_RDWR)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(send(fd, buf, 1, MSG_DONTWAIT)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(recv(fd, buf, 1, MSG_DONTWAIT)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(write(fd, buf, 1)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(read(fd, buf, 1)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(ioctl(fd, FIONREAD, &n)));
+	EXPECT_EQ(EOPNOTSUPP, outcome(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))));
+	alen = sizeof(n);
+	EXPECT_EQ(EOPNOTSUPP, outcome(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &n, &alen)));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(ENODEV, errno);
+	/* None of it changed the socket: still a fresh, closed socket. */
+	EXPECT_EQ(0, getint(fd, SOL_SOCKET, SO_ERROR));
+	close(fd);
+}
+
+TEST(many_sockets_in_two_netns)
+{
+	int fds[64];
+
+	for (int i = 0; i < 32; i++)
+		ASSERT_LE(0, fds[i] = socket(rust_tcp_family(), SOCK_STREAM, 0));
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	for (int i = 32; i < 64; i++)
+		ASSERT_LE(0, fds[i] = socket(rust_tcp_family(), SOCK_STREAM, 0));
+	for (int i = 0; i < 64; i++)
+		close(fds[i]);
+}
+
+TEST_HARNESS_MAIN
