@@ -19,10 +19,10 @@ KMAKE := $(MAKE) LLVM=-19 RUSTC=$(RUSTC_KERNEL) HOSTRUSTC=$(RUSTC_KERNEL) BINDGE
 all: modules
 
 setup:
-	./scripts/setup-host.sh
+	@./scripts/setup-host.sh
 
 kernel: setup
-	./scripts/build-kernel.sh $(FLAVOUR)
+	@./scripts/build-kernel.sh $(FLAVOUR)
 
 ifeq ($(KDIR),)
 modules: kernel
@@ -39,13 +39,13 @@ selftests:
 	$(MAKE) -C selftests
 
 check: setup
-	./scripts/check.sh
+	@./scripts/check.sh
 
 run: setup
-	./scripts/run-demo.sh
+	@./scripts/run-demo.sh
 
 vm-run: modules selftests
-	./scripts/vm.sh --flavour $(FLAVOUR) -- "$(CMD)"
+	@./scripts/vm.sh --flavour $(FLAVOUR) -- "$(CMD)"
 
 clean:
 	rm -f rust_tcp/bindings_generated.rs rust_tcp/bindings_wrap.c

@@ -18,10 +18,12 @@ status=0
 if [ "$RUST_TCP_LOAD" = 1 ]; then
 	insmod "$RUST_TCP_REPO/rust_tcp.ko" $RUST_TCP_MODPARAMS || status=125
 fi
+echo "rust_tcp-guest: start: $RUST_TCP_CMD"
 if [ $status -eq 0 ]; then
 	sh -c "$RUST_TCP_CMD" < /dev/null
 	status=$?
 fi
+echo "rust_tcp-guest: end: status $status"
 # Unload if the command left it loaded, and look for leaks it left.
 if grep -q '^rust_tcp ' /proc/modules; then
 	rmmod rust_tcp || { echo "rust_tcp-guest: rmmod failed"; [ $status -eq 0 ] && status=124; }

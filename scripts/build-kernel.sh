@@ -2,8 +2,9 @@
 # Build (or find cached) the test kernel of one flavour and print its build dir.
 #   scripts/build-kernel.sh debug|perf
 # The build lives under $RUST_TCP_CACHE/kernel/<pkg version>-<flavour>-<hash>,
-# the hash covering the config fragments and this recipe, so a change to any
-# of them builds a new kernel and an unchanged tree reuses the old one.
+# the hash covering the config fragments, the source version, the make flags
+# and RECIPE, so a change to any of them builds a new kernel and an unchanged
+# tree reuses the old one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 . "$here/scripts/kenv.sh"
@@ -12,7 +13,9 @@ flavour="${1:?usage: build-kernel.sh debug|perf}"
 frags=("$here/qemu/config/base.config" "$here/qemu/config/$flavour.config")
 [ -f "${frags[1]}" ] || { echo "no fragment for flavour '$flavour'" >&2; exit 2; }
 
-key="$(cat "${frags[@]}" "$0" "$here/scripts/kenv.sh" | sha256sum | cut -c1-12)"
+# Bump when the way the kernel is built changes (not for comments).
+RECIPE=1
+key="$({ cat "${frags[@]}"; echo "$RECIPE $KPKG_VERSION ${KMAKE_FLAGS[*]}"; } | sha256sum | cut -c1-12)"
 out="$RUST_TCP_CACHE/kernel/$KPKG_VERSION-$flavour-$key"
 
 if [ -f "$out/.rust_tcp-built" ]; then

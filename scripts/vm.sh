@@ -3,17 +3,18 @@
 # the repository as root, and exit with its status.
 #
 #   scripts/vm.sh [--flavour debug|perf] [--no-load] [--params 'family=N']
-#                 [--expect-report] [--log FILE] -- CMD
+#                 [--expect-report] [--log FILE] [--verbose] -- CMD
 #
 # The verdict also fails (exit 1) when the guest did not come back or its
 # kernel log holds a BUG, WARNING, Oops, KASAN, lockdep, kmemleak or
 # "scheduling while atomic" report. --expect-report inverts that: the run
 # passes only if such a report was seen (the harness's own test).
+# Boot messages are hidden unless --verbose; the whole console is in --log.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 . "$here/scripts/kenv.sh"
 
-flavour=debug load=1 params="" expect_report=0 log=""
+flavour=debug load=1 params="" expect_report=0 log="" verbose=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--flavour) flavour="$2"; shift 2 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
 	--params) params="$2"; shift 2 ;;
 	--expect-report) expect_report=1; shift ;;
 	--log) log="$2"; shift 2 ;;
+	--verbose) verbose=1; shift ;;
 	--) shift; break ;;
 	*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -61,7 +63,7 @@ timeout "${RUST_TCP_VM_TIMEOUT:-1500}" qemu-system-x86_64 \
 	-virtfs local,path="$here",mount_tag=repo,security_model=none \
 	-virtfs local,path="$out",mount_tag=out,security_model=none \
 	-nic none -serial mon:stdio < /dev/null 2>&1 | tee "$console" | \
-	sed -u -e '/^rust_tcp-guest-quiet/d'
+	if [ "$verbose" = 1 ]; then cat; else sed -un -e 's/\r$//' -e '/rust_tcp-guest: start/,$p' | sed -u 's/^.*rust_tcp-guest: start/rust_tcp-guest: start/'; fi
 set -e
 
 status=$(cat "$out/status" 2>/dev/null || echo "")
@@ -75,7 +77,8 @@ if [ "$expect_report" = 1 ]; then
 	exit 1
 fi
 if [ -z "$status" ]; then
-	echo "vm: FAIL: the guest did not come back (crash, hang or timeout)"
+	echo "vm: FAIL: the guest did not come back (crash, hang or timeout); console tail:"
+	tail -n 40 "$console"
 	exit 1
 fi
 if [ -n "$reports" ]; then
