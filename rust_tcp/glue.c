@@ -9,6 +9,15 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+#include <linux/capability.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/proc_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <net/ip.h>
+#include <net/route.h>
+
 #include "glue.h"
 
 static int family = 12;
@@ -96,4 +105,298 @@ void rust_tcp_glue_pernet_unregister(void)
 void **rust_tcp_glue_net_slot(const struct net *net)
 {
 	return net_generic(net, rust_tcp_net_id);
+}
+
+int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which)
+{
+	int low, high;
+
+	switch (which) {
+	case RUST_TCP_SYSCTL_IP_PROT_SOCK:
+		return READ_ONCE(net->ipv4.sysctl_ip_prot_sock);
+	case RUST_TCP_SYSCTL_IP_NONLOCAL_BIND:
+		return READ_ONCE(net->ipv4.sysctl_ip_nonlocal_bind);
+	case RUST_TCP_SYSCTL_PORT_LOW:
+		inet_get_local_port_range(net, &low, &high);
+		return low;
+	case RUST_TCP_SYSCTL_PORT_HIGH:
+		inet_get_local_port_range(net, &low, &high);
+		return high;
+	case RUST_TCP_SYSCTL_SOMAXCONN:
+		return READ_ONCE(net->core.sysctl_somaxconn);
+	case RUST_TCP_SYSCTL_MAX_SYN_BACKLOG:
+		return READ_ONCE(net->ipv4.sysctl_max_syn_backlog);
+	case RUST_TCP_SYSCTL_SYNCOOKIES:
+		return READ_ONCE(net->ipv4.sysctl_tcp_syncookies);
+	case RUST_TCP_SYSCTL_SYNACK_RETRIES:
+		return READ_ONCE(net->ipv4.sysctl_tcp_synack_retries);
+	case RUST_TCP_SYSCTL_SYN_RETRIES:
+		return READ_ONCE(net->ipv4.sysctl_tcp_syn_retries);
+	case RUST_TCP_SYSCTL_ABORT_ON_OVERFLOW:
+		return READ_ONCE(net->ipv4.sysctl_tcp_abort_on_overflow);
+	case RUST_TCP_SYSCTL_TIMESTAMPS:
+		return READ_ONCE(net->ipv4.sysctl_tcp_timestamps);
+	case RUST_TCP_SYSCTL_SACK:
+		return READ_ONCE(net->ipv4.sysctl_tcp_sack);
+	case RUST_TCP_SYSCTL_WINDOW_SCALING:
+		return READ_ONCE(net->ipv4.sysctl_tcp_window_scaling);
+	case RUST_TCP_SYSCTL_DEFAULT_TTL:
+		return READ_ONCE(net->ipv4.sysctl_ip_default_ttl);
+	case RUST_TCP_SYSCTL_RMEM_DEFAULT:
+		return READ_ONCE(net->ipv4.sysctl_tcp_rmem[1]);
+	case RUST_TCP_SYSCTL_AUTOBIND_REUSE:
+		return READ_ONCE(net->ipv4.sysctl_ip_autobind_reuse);
+	case RUST_TCP_SYSCTL_RMEM_MAX_TCP:
+		return READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]);
+	case RUST_TCP_SYSCTL_WMEM_DEFAULT:
+		return READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]);
+	case RUST_TCP_SYSCTL_CORE_RMEM_MAX:
+		return READ_ONCE(sysctl_rmem_max);
+	case RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS:
+		return READ_ONCE(net->ipv4.sysctl_tcp_workaround_signed_windows);
+	case RUST_TCP_SYSCTL_TCP_ECN:
+		return READ_ONCE(net->ipv4.sysctl_tcp_ecn);
+	case RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS:
+		return jiffies_to_msecs(READ_ONCE(net->ipv4.sysctl_tcp_invalid_ratelimit));
+	}
+	return -EINVAL;
+}
+
+bool rust_tcp_glue_port_reserved(struct net *net, unsigned short port)
+{
+	return inet_is_local_reserved_port(net, port);
+}
+
+unsigned int rust_tcp_glue_addr_type(struct net *net, __be32 addr)
+{
+	return inet_addr_type_table(net, addr, RT_TABLE_MAIN);
+}
+
+bool rust_tcp_glue_can_bind_service(const struct net *net)
+{
+	return ns_capable(net->user_ns, CAP_NET_BIND_SERVICE);
+}
+
+int rust_tcp_glue_sk_reuse(const struct sock *sk)
+{
+	/* Bitfields: Linux reads them racily too (inet_bind_conflict). */
+	return sk->sk_reuse;
+}
+
+int rust_tcp_glue_sk_reuseport(const struct sock *sk)
+{
+	return sk->sk_reuseport;
+}
+
+void rust_tcp_glue_custom_sockopt(struct socket *sock)
+{
+	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
+}
+
+void rust_tcp_glue_sk_set_reuseport(struct sock *sk, bool on)
+{
+	sk->sk_reuseport = on;
+}
+
+int rust_tcp_glue_sockopt_int(sockptr_t optval, unsigned int optlen, int *val)
+{
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(val, optval, sizeof(int)))
+		return -EFAULT;
+	return 0;
+}
+
+unsigned int rust_tcp_glue_sk_uid(const struct sock *sk)
+{
+	return from_kuid_munged(sock_net(sk)->user_ns, sk->sk_uid);
+}
+
+void rust_tcp_glue_sk_set_err(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, err);
+	sk_error_report(sk);
+}
+
+int rust_tcp_glue_mod_timer_ms(struct timer_list *timer, unsigned int ms)
+{
+	return mod_timer(timer, jiffies + msecs_to_jiffies(ms));
+}
+
+u32 rust_tcp_glue_clock_ms(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+u64 rust_tcp_glue_jiffies64(void)
+{
+	return get_jiffies_64();
+}
+
+unsigned int rust_tcp_glue_hz(void)
+{
+	return HZ;
+}
+
+u64 rust_tcp_glue_real_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+void rust_tcp_glue_timer_setup(struct timer_list *timer,
+			       void (*fn)(struct timer_list *))
+{
+	timer_setup(timer, fn, 0);
+}
+
+int rust_tcp_glue_wait(struct sock *sk, long *timeo, bool exclusive,
+		       bool (*ready)(struct sock *sk))
+{
+	DEFINE_WAIT(wait);
+	int err = 0;
+
+	for (;;) {
+		if (exclusive)
+			prepare_to_wait_exclusive(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		else
+			prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		if (ready(sk))
+			break;
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = schedule_timeout(*timeo);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return err;
+}
+
+long rust_tcp_glue_rcvtimeo(const struct sock *sk, bool noblock)
+{
+	return sock_rcvtimeo(sk, noblock);
+}
+
+long rust_tcp_glue_sndtimeo(const struct sock *sk, bool noblock)
+{
+	return sock_sndtimeo(sk, noblock);
+}
+
+static struct rtable *rust_tcp_route(struct net *net, struct flowi4 *fl4,
+				     __be32 saddr, __be32 daddr, int oif)
+{
+	memset(fl4, 0, sizeof(*fl4));
+	fl4->daddr = daddr;
+	fl4->saddr = saddr;
+	fl4->flowi4_oif = oif;
+	fl4->flowi4_proto = IPPROTO_TCP;
+	return ip_route_output_key(net, fl4);
+}
+
+int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
+			  __be32 daddr, int oif)
+{
+	struct flowi4 fl4;
+	struct rtable *rt = rust_tcp_route(net, &fl4, saddr, daddr, oif);
+
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return PTR_ERR(rt);
+	}
+	skb_dst_set(skb, &rt->dst);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ip_hdrlen(skb));
+	skb->protocol = htons(ETH_P_IP);
+	/* __ip_local_out fills in tot_len and the header checksum. */
+	return ip_local_out(net, NULL, skb);
+}
+
+int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
+			       int oif)
+{
+	struct flowi4 fl4;
+	struct rtable *rt = rust_tcp_route(net, &fl4, saddr, daddr, oif);
+	int mss;
+
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	mss = dst_metric_advmss(&rt->dst);
+	ip_rt_put(rt);
+	return mss;
+}
+
+bool rust_tcp_glue_skb_csum_trusted(const struct sk_buff *skb)
+{
+	/* PARTIAL: sent by this host (veth, loopback), never on a wire. */
+	return skb->ip_summed == CHECKSUM_UNNECESSARY ||
+	       skb->ip_summed == CHECKSUM_PARTIAL;
+}
+
+int rust_tcp_glue_skb_iif(const struct sk_buff *skb)
+{
+	return inet_iif(skb);
+}
+
+struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(MAX_HEADER + len, gfp);
+
+	if (skb)
+		skb_reserve(skb, MAX_HEADER);
+	return skb;
+}
+
+static unsigned int rust_tcp_nf_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	return rust_tcp_rcv(state->net, skb) ? NF_STOLEN : NF_ACCEPT;
+}
+
+/*
+ * Last among the LOCAL_IN hooks, so filtering (iptables INPUT, ...) applies
+ * to rust_tcp's segments as it does to the kernel's TCP.
+ */
+static const struct nf_hook_ops rust_tcp_nf_ops = {
+	.hook = rust_tcp_nf_hook,
+	.pf = NFPROTO_IPV4,
+	.hooknum = NF_INET_LOCAL_IN,
+	.priority = NF_IP_PRI_LAST - 1,
+};
+
+int rust_tcp_glue_nf_register(struct net *net)
+{
+	return nf_register_net_hook(net, &rust_tcp_nf_ops);
+}
+
+void rust_tcp_glue_nf_unregister(struct net *net)
+{
+	nf_unregister_net_hook(net, &rust_tcp_nf_ops);
+}
+
+static int rust_tcp_stat_seq_show(struct seq_file *seq, void *v)
+{
+	rust_tcp_stat_show(seq, seq_file_single_net(seq));
+	return 0;
+}
+
+int rust_tcp_glue_proc_register(struct net *net)
+{
+	if (!proc_create_net_single("rust_tcp_stat", 0444, net->proc_net,
+				    rust_tcp_stat_seq_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+void rust_tcp_glue_proc_unregister(struct net *net)
+{
+	remove_proc_entry("rust_tcp_stat", net->proc_net);
+}
+
+void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len)
+{
+	seq_write(seq, buf, len);
 }

@@ -8,6 +8,10 @@
 #define _RUST_TCP_GLUE_H
 
 #include <linux/types.h>
+#include <linux/sockptr.h>
+
+struct sk_buff;
+struct timer_list;
 
 struct net;
 struct socket;
@@ -30,7 +34,105 @@ void rust_tcp_glue_pernet_unregister(void);
 /* The per-netns slot (one pointer) that the Rust side owns. */
 void **rust_tcp_glue_net_slot(const struct net *net);
 
+/* The netns sysctls rust_tcp honours, read with READ_ONCE. */
+enum rust_tcp_sysctl {
+	RUST_TCP_SYSCTL_IP_PROT_SOCK,
+	RUST_TCP_SYSCTL_IP_NONLOCAL_BIND,
+	RUST_TCP_SYSCTL_PORT_LOW,
+	RUST_TCP_SYSCTL_PORT_HIGH,
+	RUST_TCP_SYSCTL_SOMAXCONN,
+	RUST_TCP_SYSCTL_MAX_SYN_BACKLOG,
+	RUST_TCP_SYSCTL_SYNCOOKIES,
+	RUST_TCP_SYSCTL_SYNACK_RETRIES,
+	RUST_TCP_SYSCTL_SYN_RETRIES,
+	RUST_TCP_SYSCTL_ABORT_ON_OVERFLOW,
+	RUST_TCP_SYSCTL_TIMESTAMPS,
+	RUST_TCP_SYSCTL_SACK,
+	RUST_TCP_SYSCTL_WINDOW_SCALING,
+	RUST_TCP_SYSCTL_DEFAULT_TTL,
+	RUST_TCP_SYSCTL_RMEM_DEFAULT,
+	RUST_TCP_SYSCTL_AUTOBIND_REUSE,
+	RUST_TCP_SYSCTL_RMEM_MAX_TCP,
+	RUST_TCP_SYSCTL_WMEM_DEFAULT,
+	RUST_TCP_SYSCTL_CORE_RMEM_MAX,
+	RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS,
+	RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS,
+	RUST_TCP_SYSCTL_TCP_ECN,
+};
+int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which);
+bool rust_tcp_glue_port_reserved(struct net *net, unsigned short port);
+/* inet_addr_type_table() in the netns's main table: RTN_LOCAL etc. */
+unsigned int rust_tcp_glue_addr_type(struct net *net, __be32 addr);
+bool rust_tcp_glue_can_bind_service(const struct net *net);
+
+/* Bitfields of struct sock_common, read with the compiler's layout. */
+int rust_tcp_glue_sk_reuse(const struct sock *sk);
+int rust_tcp_glue_sk_reuseport(const struct sock *sk);
+/* The sock's owner uid in its netns's user namespace (sk_uid). */
+unsigned int rust_tcp_glue_sk_uid(const struct sock *sk);
+/* Publish sk_err and wake the socket's waiters (sk_error_report). */
+void rust_tcp_glue_sk_set_err(struct sock *sk, int err);
+
+/*
+ * SOL_SOCKET options come to our setsockopt (SOCK_CUSTOM_SOCKOPT), since
+ * the socket core refuses SO_REUSEPORT to non-inet families.
+ */
+void rust_tcp_glue_custom_sockopt(struct socket *sock);
+void rust_tcp_glue_sk_set_reuseport(struct sock *sk, bool on);
+/* Reads an int option value as sk_setsockopt does (EINVAL if short). */
+int rust_tcp_glue_sockopt_int(sockptr_t optval, unsigned int optlen, int *val);
+
+/* timer_setup() is a macro; mod_timer() relative to now, in ms. */
+void rust_tcp_glue_timer_setup(struct timer_list *timer,
+			       void (*fn)(struct timer_list *));
+int rust_tcp_glue_mod_timer_ms(struct timer_list *timer, unsigned int ms);
+/* Clocks: CLOCK_MONOTONIC in ms (TCP timestamps), CLOCK_REALTIME in ns (ISN). */
+u32 rust_tcp_glue_clock_ms(void);
+u64 rust_tcp_glue_real_ns(void);
+/* jiffies and HZ, the clock of syncookies (tcp_cookie_time). */
+u64 rust_tcp_glue_jiffies64(void);
+unsigned int rust_tcp_glue_hz(void);
+
+/*
+ * Sleep on the sock's wait queue until ready(sk) holds: 0, or -EAGAIN when
+ * *timeo runs out, or sock_intr_errno() on a signal. *timeo is updated.
+ */
+int rust_tcp_glue_wait(struct sock *sk, long *timeo, bool exclusive,
+		       bool (*ready)(struct sock *sk));
+long rust_tcp_glue_rcvtimeo(const struct sock *sk, bool noblock);
+long rust_tcp_glue_sndtimeo(const struct sock *sk, bool noblock);
+
+/*
+ * Route an IPv4 packet whose full IP header the caller wrote at skb->data,
+ * and send it (ip_local_out). Consumes the skb in every case.
+ */
+int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
+			  __be32 daddr, int oif);
+/* The route's advertised MSS (dst_metric_advmss) towards daddr, or <0. */
+int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
+			       int oif);
+/* ip_summed says the device or the local sender vouched for the checksum. */
+bool rust_tcp_glue_skb_csum_trusted(const struct sk_buff *skb);
+/* The input interface as routing saw it (inet_iif). */
+int rust_tcp_glue_skb_iif(const struct sk_buff *skb);
+/* An skb with headroom for link and IP headers and len bytes of room. */
+struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp);
+
+/* The NF_INET_LOCAL_IN hook of rust_tcp, per netns. */
+int rust_tcp_glue_nf_register(struct net *net);
+void rust_tcp_glue_nf_unregister(struct net *net);
+
+/* /proc/net/rust_tcp_stat of a netns. */
+int rust_tcp_glue_proc_register(struct net *net);
+void rust_tcp_glue_proc_unregister(struct net *net);
+struct seq_file;
+void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len);
+
 /* Implemented in Rust (rust_tcp/sys/). */
+/* Fills /proc/net/rust_tcp_stat for net. */
+void rust_tcp_stat_show(struct seq_file *seq, struct net *net);
+/* Returns 1 if it took the skb (NF_STOLEN), 0 to leave it to the stack. */
+int rust_tcp_rcv(struct net *net, struct sk_buff *skb);
 int rust_tcp_create(struct net *net, struct socket *sock, int protocol, int kern);
 int rust_tcp_net_init(struct net *net);
 void rust_tcp_net_exit(struct net *net);

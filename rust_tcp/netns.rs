@@ -1,56 +1,159 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! rust_tcp's state of one network namespace. The bind hash, the
-//! established hash and the counters are per netns, as in Linux
-//! (`net->ipv4`): they join [`Tables`] as they are built.
+//! rust_tcp's state of one network namespace, as Linux keeps its TCP
+//! tables and counters per netns: the bind and established hashes
+//! ([`Tables`]), the hash and ISN secrets, and the MIB counters.
 
+use crate::inet_hashtables::Tables;
 use crate::new_spinlock_bh;
+use crate::proto::siphash::SipKey;
+use crate::proto::syncookies::SyncookieSecret;
 use crate::sys::lock::SpinLockBh;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 
-/// What the receive path (softirq) and system calls share; hence the
-/// BH-disabling lock around it.
-pub(crate) struct Tables {
-    /// Live socks of this netns, checked to be zero at netns exit.
-    socks: usize,
+/// Counters named after Linux's (`netstat -s`, /proc/net/{snmp,netstat}).
+#[derive(Clone, Copy)]
+#[repr(usize)]
+pub(crate) enum Mib {
+    /// Segments received and handed to a rust_tcp socket (InSegs).
+    InSegs,
+    /// Segments sent (OutSegs).
+    OutSegs,
+    /// Resets sent (OutRsts).
+    OutRsts,
+    /// Malformed segments dropped: bad header, length or options (InErrs).
+    InErrs,
+    /// Segments dropped for a bad checksum (InCsumErrors).
+    InCsumErrors,
+    /// Passive opens: children created from a request (PassiveOpens).
+    PassiveOpens,
+    /// SYNs dropped because the accept queue was full (ListenOverflows).
+    ListenOverflows,
+    /// SYNs or ACKs dropped at a listener for any reason (ListenDrops).
+    ListenDrops,
+    /// SYNs dropped for a full SYN queue without cookies (TCPReqQFullDrop).
+    ReqQFullDrop,
+    /// SYN-ACK retransmissions (TCPSynRetrans counts both directions).
+    SynRetrans,
+    /// Requests that timed out (TCPTimeouts).
+    ReqTimeouts,
+    /// SYN-ACKs sent with a cookie instead of a request (SyncookiesSent).
+    SyncookiesSent,
+    /// ACKs that carried a valid cookie (SyncookiesRecv).
+    SyncookiesRecv,
+    /// ACKs checked as a cookie that failed (SyncookiesFailed).
+    SyncookiesFailed,
+    /// SYN-queue overflows answered with cookies (TCPReqQFullDoCookies).
+    ReqQFullDoCookies,
 }
+
+const MIB_COUNT: usize = Mib::ReqQFullDoCookies as usize + 1;
+
+/// Names, in [`Mib`] order, for /proc and logs.
+pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
+    "InSegs",
+    "OutSegs",
+    "OutRsts",
+    "InErrs",
+    "InCsumErrors",
+    "PassiveOpens",
+    "ListenOverflows",
+    "ListenDrops",
+    "TCPReqQFullDrop",
+    "TCPSynRetrans",
+    "TCPTimeouts",
+    "SyncookiesSent",
+    "SyncookiesRecv",
+    "SyncookiesFailed",
+    "TCPReqQFullDoCookies",
+];
 
 /// Per-netns state.
 #[pin_data]
 pub(crate) struct RtcpNet {
+    /// Shared by the receive path (softirq) and system calls.
     #[pin]
-    tables: SpinLockBh<Tables>,
+    pub(crate) tables: SpinLockBh<Tables>,
+    /// The secret of ISNs and timestamp offsets (`net_secret`) and of
+    /// listener flow hashes.
+    pub(crate) seq_key: SipKey,
+    /// The syncookie secrets (`syncookie_secret[2]`).
+    pub(crate) cookie_secret: SyncookieSecret,
+    socks: AtomicUsize,
+    mib: [AtomicU64; MIB_COUNT],
 }
 
 impl RtcpNet {
-    pub(crate) fn new() -> impl PinInit<Self> {
+    pub(crate) fn new(tables: Tables, seq_key: SipKey, cookie_secret: SyncookieSecret) -> impl PinInit<Self> {
         pin_init!(Self {
-            tables <- new_spinlock_bh!(Tables { socks: 0 }, "rust_tcp_net_tables"),
+            tables <- new_spinlock_bh!(tables, "rust_tcp_net_tables"),
+            seq_key,
+            cookie_secret,
+            socks: AtomicUsize::new(0),
+            mib: [const { AtomicU64::new(0) }; MIB_COUNT],
         })
+    }
+
+    /// Counts one event.
+    pub(crate) fn inc(&self, m: Mib) {
+        self.mib[m as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A counter's value.
+    pub(crate) fn get(&self, m: usize) -> u64 {
+        self.mib.get(m).map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// A sock of this netns was created.
     pub(crate) fn sock_created(&self) {
-        self.tables.lock().socks += 1;
+        self.socks.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A sock of this netns was destroyed.
     pub(crate) fn sock_destroyed(&self) {
-        let mut t = self.tables.lock();
-        // A mismatch here is a refcounting bug: say so, loudly, once.
-        if t.socks == 0 {
-            pr_warn!("rust_tcp: sock count underflow\n");
-        } else {
-            t.socks -= 1;
-        }
+        self.socks.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// The netns is going away: every sock holds a netns reference, so none
-    /// may be left.
+    /// may be left, and so no table entry either.
     pub(crate) fn exit(&self) {
-        let socks = self.tables.lock().socks;
+        let socks = self.socks.load(Ordering::Relaxed);
         if socks != 0 {
-            pr_err!("rust_tcp: netns exit with {} socks left\n", socks);
+            pr_err!("netns exit with {} socks left\n", socks);
         }
     }
+}
+
+/// Writes "`name` `value`\n" into `buf`, returning the length (truncated
+/// to the buffer, which callers size for the longest name).
+pub(crate) fn format_stat(buf: &mut [u8], name: &str, value: u64) -> usize {
+    let mut n = 0;
+    let mut put = |b: u8, n: &mut usize| {
+        if let Some(slot) = buf.get_mut(*n) {
+            *slot = b;
+            *n += 1;
+        }
+    };
+    for &b in name.as_bytes() {
+        put(b, &mut n);
+    }
+    put(b' ', &mut n);
+    let mut digits = [0u8; 20];
+    let mut v = value;
+    let mut d = 0;
+    loop {
+        digits[d] = b'0' + (v % 10) as u8;
+        d += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        put(digits[d], &mut n);
+    }
+    put(b'\n', &mut n);
+    n
 }

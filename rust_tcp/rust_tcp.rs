@@ -10,9 +10,17 @@
 use kernel::prelude::*;
 
 mod af_rust_tcp;
+mod fifo;
+mod inet_connection_sock;
+mod inet_hashtables;
 mod netns;
 pub mod proto;
+mod request_sock;
 mod sys;
+mod tcp;
+mod tcp_ipv4;
+mod tcp_output;
+mod tcp_states;
 
 module! {
     type: RustTcp,

@@ -3,14 +3,30 @@
 //! Pure protocol core of rust_tcp: TCP over IPv4 without any I/O.
 //!
 //! Everything here is plain computation on integers and byte slices: TCP
-//! sequence-number arithmetic ([`seq`]), the Internet checksum ([`checksum`])
-//! and the TCP header wire format ([`tcp_hdr`]). It depends on `core` only
-//! (no `alloc`, no `std`), contains no `unsafe`, and never panics on any
-//! input, so the same files are compiled into the kernel module and into a
-//! host crate (`rust_tcp/proto/Cargo.toml`) where they are unit- and
-//! property-tested with `cargo test`.
+//! sequence-number arithmetic ([`seq`]), the Internet checksum ([`checksum`]),
+//! the IPv4 and TCP header wire formats ([`ip_hdr`], [`tcp_hdr`]), keyed
+//! ISNs ([`siphash`], [`secure_seq`]), bind and port-allocation rules
+//! ([`inet_hashtables`], [`inet_connection_sock`]) and the passive-open
+//! handshake ([`request_sock`], [`tcp_input`], [`tcp_minisocks`],
+//! [`tcp_output`], [`tcp_ipv4`]). Files are named after the Linux file
+//! whose logic they mirror. It depends on `core` only (no `alloc`, no
+//! `std`), contains no `unsafe`, and never panics on any input, so the same
+//! files are compiled into the kernel module and into a host crate
+//! (`rust_tcp/proto/Cargo.toml`) where they are unit- and property-tested
+//! with `cargo test`.
 
 pub mod checksum;
 pub mod create;
+pub mod inet_connection_sock;
+pub mod inet_hashtables;
+pub mod ip_hdr;
+pub mod request_sock;
+pub mod secure_seq;
 pub mod seq;
+pub mod siphash;
+pub mod syncookies;
 pub mod tcp_hdr;
+pub mod tcp_input;
+pub mod tcp_ipv4;
+pub mod tcp_minisocks;
+pub mod tcp_output;

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-network-namespace state: a pernet subsystem whose one-pointer slot
-//! holds a pinned [`RtcpNet`], created with the netns and dropped with it.
+//! Network namespaces: [`Net`], a borrowed `struct net` with the sysctls
+//! and address queries rust_tcp uses; the pernet subsystem whose slot holds
+//! each netns's pinned [`RtcpNet`]; and the netns's LOCAL_IN hook, which
+//! feeds received segments to `tcp_ipv4::rcv`.
 
 use super::bindings as b;
+use super::skb::RxSkb;
 use crate::netns::RtcpNet;
-use kernel::ffi::c_int;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use kernel::error::{from_result, to_result};
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 /// Keeps the pernet subsystem registered; unregistering runs the exit
@@ -30,23 +34,90 @@ impl Drop for PernetRegistration {
     }
 }
 
-/// The rust_tcp state of the netns `net`.
+/// The netns sysctls rust_tcp reads (bindgen's `rust_tcp_sysctl`).
+pub(crate) use b::rust_tcp_sysctl as Sysctl;
+
+/// `RTN_LOCAL` etc., as `inet_addr_type_table` answers.
+pub(crate) mod rtn {
+    pub(crate) const LOCAL: u32 = 2;
+    pub(crate) const BROADCAST: u32 = 3;
+    pub(crate) const MULTICAST: u32 = 5;
+}
+
+/// A network namespace, alive for `'a`.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// `net` must be a live netns (a socket's `sk_net`, or one in its pernet
-/// init/exit), whose rust_tcp state therefore exists and outlives `'a`.
-pub(crate) unsafe fn state<'a>(net: *const b::net) -> Pin<&'a RtcpNet> {
-    // SAFETY: per the function's contract the slot was filled by
-    // `rust_tcp_net_init` and is emptied only by `rust_tcp_net_exit`, after
-    // the last socket of the netns (each holds a netns reference) is gone.
-    unsafe {
-        let p = (*b::rust_tcp_glue_net_slot(net)).cast::<RtcpNet>();
-        Pin::new_unchecked(&*p)
+/// `raw` is a live netns for `'a` whose rust_tcp state exists (its pernet
+/// init ran and its exit has not).
+#[derive(Clone, Copy)]
+pub(crate) struct Net<'a> {
+    raw: *mut b::net,
+    _p: PhantomData<&'a ()>,
+}
+
+impl<'a> Net<'a> {
+    /// # Safety
+    ///
+    /// `raw` must satisfy the type invariant for `'a`.
+    pub(super) unsafe fn from_raw(raw: *mut b::net) -> Self {
+        // INVARIANT: the caller's contract.
+        Self {
+            raw,
+            _p: PhantomData,
+        }
+    }
+
+    pub(super) fn as_raw(&self) -> *mut b::net {
+        self.raw
+    }
+
+    /// rust_tcp's state of this netns.
+    pub(crate) fn rtcp(&self) -> Pin<&'a RtcpNet> {
+        // SAFETY: by the invariant the slot holds the `RtcpNet` stored by
+        // `rust_tcp_net_init`, pinned and alive until `rust_tcp_net_exit`.
+        unsafe {
+            let p = (*b::rust_tcp_glue_net_slot(self.raw)).cast::<RtcpNet>();
+            Pin::new_unchecked(&*p)
+        }
+    }
+
+    /// A sysctl of this netns.
+    pub(crate) fn sysctl(&self, which: Sysctl) -> i32 {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_sysctl(self.raw, which) }
+    }
+
+    /// Whether `port` is in `ip_local_reserved_ports`.
+    pub(crate) fn port_reserved(&self, port: u16) -> bool {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_port_reserved(self.raw, port) }
+    }
+
+    /// The route type of `addr` in this netns (see [`rtn`]).
+    pub(crate) fn addr_type(&self, addr: [u8; 4]) -> u32 {
+        // SAFETY: `raw` is live; the address goes as __be32.
+        unsafe { b::rust_tcp_glue_addr_type(self.raw, u32::from_ne_bytes(addr)) }
+    }
+
+    /// CAP_NET_BIND_SERVICE in the netns's user namespace.
+    pub(crate) fn can_bind_service(&self) -> bool {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_can_bind_service(self.raw) }
+    }
+
+    /// The advertised MSS of the route from `saddr` to `daddr`.
+    pub(crate) fn route_advmss(&self, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result<u16> {
+        // SAFETY: `raw` is live; addresses as __be32.
+        let mss = unsafe {
+            b::rust_tcp_glue_route_advmss(self.raw, u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif)
+        };
+        to_result(mss)?;
+        Ok(u16::try_from(mss).unwrap_or(u16::MAX))
     }
 }
 
-/// Pernet init: allocate this netns's state.
+/// Pernet init: allocate this netns's state, then start receiving.
 ///
 /// # Safety
 ///
@@ -54,18 +125,43 @@ pub(crate) unsafe fn state<'a>(net: *const b::net) -> Pin<&'a RtcpNet> {
 #[no_mangle]
 unsafe extern "C" fn rust_tcp_net_init(net: *mut b::net) -> c_int {
     from_result(|| {
-        let data = KBox::pin_init(RtcpNet::new(), GFP_KERNEL)?;
+        let key = |k: [u64; 2]| crate::proto::siphash::SipKey::new(k);
+        let tables = crate::inet_hashtables::Tables::new(key(super::random_key()))?;
+        let data = KBox::pin_init(
+            RtcpNet::new(
+                tables,
+                key(super::random_key()),
+                crate::proto::syncookies::SyncookieSecret::new([key(super::random_key()), key(super::random_key())]),
+            ),
+            GFP_KERNEL,
+        )?;
         // SAFETY: the box is turned back into a `Pin<KBox>` only in
         // `rust_tcp_net_exit` and never moved meanwhile.
         let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
         // SAFETY: the pernet core gives this netns a zeroed slot of
         // `sizeof(void *)`, ours alone.
         unsafe { *b::rust_tcp_glue_net_slot(net) = raw.cast() };
+        // SAFETY: the state the hook and the proc file read now exists.
+        let r = to_result(unsafe { b::rust_tcp_glue_proc_register(net) }).and_then(|()| {
+            // SAFETY: as above.
+            to_result(unsafe { b::rust_tcp_glue_nf_register(net) }).inspect_err(|_| {
+                // SAFETY: registered just above.
+                unsafe { b::rust_tcp_glue_proc_unregister(net) }
+            })
+        });
+        if let Err(e) = r {
+            // SAFETY: the hook is not registered, so nothing can see `raw`.
+            unsafe {
+                *b::rust_tcp_glue_net_slot(net) = core::ptr::null_mut();
+                drop(KBox::from_raw(raw));
+            }
+            return Err(e);
+        }
         Ok(0)
     })
 }
 
-/// Pernet exit: free this netns's state.
+/// Pernet exit: stop receiving, then free this netns's state.
 ///
 /// # Safety
 ///
@@ -73,10 +169,72 @@ unsafe extern "C" fn rust_tcp_net_init(net: *mut b::net) -> c_int {
 /// every socket of the netns is gone.
 #[no_mangle]
 unsafe extern "C" fn rust_tcp_net_exit(net: *mut b::net) {
+    // SAFETY: registered by init; unregistering waits for hooks in flight
+    // (synchronize_net), so no `rust_tcp_rcv` runs on this netns after it,
+    // and removing the proc entry waits for its readers.
+    unsafe {
+        b::rust_tcp_glue_nf_unregister(net);
+        b::rust_tcp_glue_proc_unregister(net);
+    }
     // SAFETY: `net` is a netns in its exit; its slot holds what init stored.
     let slot = unsafe { &mut *b::rust_tcp_glue_net_slot(net) };
     let raw = core::mem::replace(slot, core::ptr::null_mut()).cast::<RtcpNet>();
     // SAFETY: `raw` came from `KBox::into_raw` in init and is dropped once.
     let data = unsafe { Pin::new_unchecked(KBox::from_raw(raw)) };
     data.as_ref().exit();
+}
+
+/// What the receive path did with a packet.
+pub(crate) enum Verdict {
+    /// Not ours: let the stack (the kernel's TCP) have it.
+    Accept,
+    /// Ours, processed: free it as consumed.
+    Consumed,
+    /// Ours, dropped (malformed, no room, ...): free it as dropped.
+    Dropped,
+}
+
+/// The LOCAL_IN hook's call into the receive path.
+///
+/// # Safety
+///
+/// Called from the hook (softirq, or process context with BHs disabled)
+/// with the hook's netns and skb.
+#[no_mangle]
+unsafe extern "C" fn rust_tcp_rcv(net: *mut b::net, skb: *mut b::sk_buff) -> c_int {
+    // SAFETY: the hook runs only between nf_register and nf_unregister,
+    // while the netns state exists; the skb is the hook's.
+    let (net, mut rx) = unsafe { (Net::from_raw(net), RxSkb::from_raw(skb)) };
+    match crate::tcp_ipv4::rcv(&net, &mut rx) {
+        Verdict::Accept => 0,
+        // SAFETY: returning 1 (NF_STOLEN) makes the skb ours to free.
+        Verdict::Consumed => {
+            unsafe { b::consume_skb(rx.as_raw()) };
+            1
+        }
+        // SAFETY: as above.
+        Verdict::Dropped => {
+            unsafe { b::kfree_skb(rx.as_raw()) };
+            1
+        }
+    }
+}
+
+/// Shows /proc/net/rust_tcp_stat: one "Name value" line per counter.
+///
+/// # Safety
+///
+/// Called by the seq_file core with a proc file of a netns whose state
+/// exists (the file is removed before the state in `rust_tcp_net_exit`).
+#[no_mangle]
+unsafe extern "C" fn rust_tcp_stat_show(seq: *mut b::seq_file, net: *mut b::net) {
+    // SAFETY: per the function's contract.
+    let net = unsafe { Net::from_raw(net) };
+    let rt = net.rtcp();
+    for (i, name) in crate::netns::MIB_NAMES.iter().enumerate() {
+        let mut line = [0u8; 64];
+        let n = crate::netns::format_stat(&mut line, name, rt.get(i));
+        // SAFETY: `seq` is the file being shown; `line[..n]` is initialised.
+        unsafe { b::rust_tcp_glue_seq_write(seq, line.as_ptr().cast(), n) };
+    }
 }

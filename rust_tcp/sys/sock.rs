@@ -1,20 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `struct sock`: the registered `struct proto` our socks are allocated
-//! from, and [`Sock`], a safe handle to one sock.
+//! from, the Rust state ([`TcpSock`]) each carries after its `struct sock`
+//! (as `tcp_sock` embeds `inet_sock` embeds `sock`), and the handles the
+//! rest of the module uses: [`Sock`] (borrowed) and [`SockRef`] (owns a
+//! reference).
 
 use super::bindings as b;
+use super::net::Net;
 use crate::netns::RtcpNet;
+use crate::tcp::TcpSock;
+use core::marker::PhantomData;
+use core::ops::Deref;
 use core::pin::Pin;
+use core::ptr::addr_of_mut;
 use kernel::error::to_result;
+use kernel::init::PinInit;
 use kernel::prelude::*;
+
+/// The object our `struct proto` allocates: the C sock, then ours.
+#[repr(C)]
+struct RtcpSock {
+    sk: b::sock,
+    tcp: TcpSock,
+}
 
 /// Keeps the `struct proto` registered (its slab cache, /proc/net/protocols).
 pub(crate) struct ProtoRegistration(());
 
 impl ProtoRegistration {
     pub(crate) fn new() -> Result<Self> {
-        let size = u32::try_from(core::mem::size_of::<b::sock>()).map_err(|_| EINVAL)?;
+        let size = u32::try_from(core::mem::size_of::<RtcpSock>()).map_err(|_| EINVAL)?;
         // SAFETY: the glue's struct proto is a static, registered once here.
         to_result(unsafe { b::rust_tcp_glue_proto_register(size) })?;
         Ok(Self(()))
@@ -30,68 +46,95 @@ impl Drop for ProtoRegistration {
     }
 }
 
-/// A sock in use by a system call or by the stack.
+/// A sock of ours, borrowed: valid for `'a`.
 ///
 /// # Invariants
 ///
-/// `raw` points to a live sock allocated from our `struct proto`, and the
-/// holder owns a reference to it (the socket's, or one taken with
-/// `sock_hold`) for as long as this value exists.
-pub(crate) struct Sock {
+/// `raw` points to a live sock allocated from our `struct proto` (so it is
+/// the head of an [`RtcpSock`] whose `tcp` is initialised), and someone
+/// holds a reference to it for at least `'a`.
+pub(crate) struct Sock<'a> {
     raw: *mut b::sock,
+    _p: PhantomData<&'a ()>,
 }
 
-impl Sock {
-    /// Allocates a sock of `family` in `net` for `sock`, and attaches it.
-    ///
+// SAFETY: a sock is shared between CPUs by design; every field this type
+// touches is either read with READ_ONCE semantics, written under the lock
+// that protects it, or lives in `TcpSock`, which is `Sync`.
+unsafe impl Send for Sock<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for Sock<'_> {}
+
+/// How long a blocking call may wait: `sock_rcvtimeo`/`sock_sndtimeo`
+/// jiffies, updated as the wait goes on.
+pub(crate) struct Timeo(kernel::ffi::c_long);
+
+/// A condition a [`Sock::wait`] sleeps for.
+pub(crate) trait WaitFor {
+    /// Checked after queueing on the wait queue, so a wakeup is never lost.
+    fn ready(sk: &Sock<'_>) -> bool;
+}
+
+impl<'a> Sock<'a> {
     /// # Safety
     ///
-    /// `net` and `sock` come from the `create` callback of our family:
-    /// `sock` is a new socket with no sock attached.
-    pub(crate) unsafe fn alloc_for(
-        net: *mut b::net,
-        sock: *mut b::socket,
-        family: i32,
-        kern: bool,
-    ) -> Result<Self> {
-        // SAFETY: `net` is live (the caller's contract); `sk_alloc` zeroes
-        // the object and takes a netns reference unless `kern`.
-        let sk = unsafe {
-            b::sk_alloc(
-                net,
-                family,
-                kernel::bindings::GFP_KERNEL,
-                b::rust_tcp_glue_proto(),
-                kern as i32,
-            )
-        };
-        if sk.is_null() {
-            return Err(super::errno(b::ENOBUFS));
+    /// `raw` must satisfy the type invariant for `'a`.
+    pub(super) unsafe fn from_raw(raw: *mut b::sock) -> Self {
+        // INVARIANT: the caller's contract.
+        Sock {
+            raw,
+            _p: PhantomData,
         }
-        // SAFETY: `sock` has no sock yet and `sk` was just allocated;
-        // sock_init_data links them and sets the generic defaults.
-        unsafe {
-            b::sock_init_data(sock, sk);
-            (*sk).sk_protocol = b::IPPROTO_TCP as u16;
-            (*sk).sk_destruct = Some(rust_tcp_sk_destruct);
+    }
+
+    /// Takes a new reference (`sock_hold`).
+    pub(crate) fn to_ref(&self) -> SockRef {
+        // SAFETY: the sock is live (invariant), so its refcount is > 0.
+        unsafe { b::sock_hold(self.raw) };
+        // INVARIANT: the reference just taken belongs to the SockRef.
+        SockRef {
+            sk: Sock {
+                raw: self.raw,
+                _p: PhantomData,
+            },
         }
-        // INVARIANT: the reference from sk_alloc now belongs to `sock`.
-        Ok(Self { raw: sk })
+    }
+
+    /// Identity, for tables that must find "this sock".
+    pub(crate) fn id(&self) -> usize {
+        self.raw as usize
+    }
+
+    /// Our state of this sock (pinned in place for the sock's life).
+    pub(crate) fn tcp(&self) -> &'a TcpSock {
+        // SAFETY: by the invariant the sock heads an `RtcpSock` whose `tcp`
+        // was initialised in place and is never moved until destruct.
+        unsafe { &(*self.raw.cast::<RtcpSock>()).tcp }
+    }
+
+    /// The sock's network namespace.
+    pub(crate) fn net(&self) -> Net<'a> {
+        // SAFETY: a live sock holds its netns alive (sk_alloc took a
+        // reference, or the netns owns the kernel socket).
+        unsafe { Net::from_raw((*self.raw).__sk_common.skc_net.net) }
     }
 
     /// The netns-wide rust_tcp state of this sock's netns.
-    pub(crate) fn netns(&self) -> Pin<&RtcpNet> {
-        // SAFETY: a live sock holds its netns alive (sk_alloc took a
-        // reference, or, for kernel sockets, the netns owns the socket).
-        unsafe { super::net::state((*self.raw).__sk_common.skc_net.net) }
+    pub(crate) fn netns(&self) -> Pin<&'a RtcpNet> {
+        self.net().rtcp()
     }
 
-    /// The TCP state (`sk_state`), read without the socket lock as Linux's
-    /// poll does: a racing change is seen on the next wakeup.
+    /// The TCP state (`sk_state`), read as `inet_sk_state_load` does.
     pub(crate) fn state(&self) -> u8 {
-        // SAFETY: by the invariant `raw` is live; a volatile byte read is
-        // READ_ONCE.
+        // SAFETY: `raw` is live; a volatile byte read is READ_ONCE.
         unsafe { core::ptr::read_volatile(&(*self.raw).__sk_common.skc_state) }
+    }
+
+    /// Sets `sk_state`. Callers serialise state changes under the sock's
+    /// `TcpSock` lock; lockless readers see the old or the new value.
+    pub(crate) fn set_state(&self, state: u8) {
+        // SAFETY: `raw` is live; a volatile byte write is WRITE_ONCE.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).__sk_common.skc_state, state) }
     }
 
     /// `sk_shutdown`: which directions are shut down (RCV/SEND_SHUTDOWN).
@@ -100,27 +143,298 @@ impl Sock {
         unsafe { core::ptr::read_volatile(&(*self.raw).sk_shutdown) }
     }
 
+    /// SO_REUSEADDR (`sk_reuse`).
+    pub(crate) fn reuse(&self) -> bool {
+        // SAFETY: `raw` is live; the glue reads the bitfield with READ_ONCE.
+        unsafe { b::rust_tcp_glue_sk_reuse(self.raw) != 0 }
+    }
+
+    /// SO_REUSEPORT (`sk_reuseport`).
+    pub(crate) fn reuseport(&self) -> bool {
+        // SAFETY: as in `reuse`.
+        unsafe { b::rust_tcp_glue_sk_reuseport(self.raw) != 0 }
+    }
+
+    /// Sets SO_REUSEPORT; under the socket lock, as sk_setsockopt does.
+    pub(crate) fn set_reuseport(&self, on: bool) {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_sk_set_reuseport(self.raw, on) }
+    }
+
+    /// SO_BINDTODEVICE (`sk_bound_dev_if`), 0 when unbound.
+    pub(crate) fn bound_dev_if(&self) -> i32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).__sk_common.skc_bound_dev_if) }
+    }
+
+    /// The owner's uid (`sk_uid`), in the netns's user namespace.
+    pub(crate) fn uid(&self) -> u32 {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_sk_uid(self.raw) }
+    }
+
+    /// `sk_rcvbuf`: the receive buffer size.
+    pub(crate) fn rcvbuf(&self) -> i32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_rcvbuf) }
+    }
+
+    /// `sk_max_ack_backlog`, the listen() backlog.
+    pub(crate) fn max_ack_backlog(&self) -> u32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_max_ack_backlog) }
+    }
+
+    pub(crate) fn set_max_ack_backlog(&self, v: u32) {
+        // SAFETY: `raw` is live; WRITE_ONCE, as inet_listen does.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).sk_max_ack_backlog, v) }
+    }
+
+    /// `sk_ack_backlog`: children in the accept queue.
+    pub(crate) fn ack_backlog(&self) -> u32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_ack_backlog) }
+    }
+
+    /// Writes `sk_ack_backlog`; callers hold the accept queue's lock.
+    pub(crate) fn set_ack_backlog(&self, v: u32) {
+        // SAFETY: `raw` is live; WRITE_ONCE, as sk_acceptq_added does.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).sk_ack_backlog, v) }
+    }
+
+    /// Wakes readers: poll and accept() sleepers (`sk_data_ready`).
+    pub(crate) fn data_ready(&self) {
+        // SAFETY: `raw` is live; sock_init_data set sk_data_ready.
+        unsafe {
+            if let Some(f) = (*self.raw).sk_data_ready {
+                f(self.raw)
+            }
+        }
+    }
+
+    /// Reports `err` (a positive errno) to the socket (`sk_err`) and wakes
+    /// its sleepers.
+    pub(crate) fn set_err(&self, err: u32) {
+        // SAFETY: `raw` is live; sk_error_report copes with an orphan.
+        unsafe { b::rust_tcp_glue_sk_set_err(self.raw, err as i32) }
+    }
+
+    /// The receive timeout of a blocking call (`sock_rcvtimeo`).
+    pub(crate) fn rcvtimeo(&self, nonblock: bool) -> Timeo {
+        // SAFETY: `raw` is live.
+        Timeo(unsafe { b::rust_tcp_glue_rcvtimeo(self.raw, nonblock) })
+    }
+
+    /// Sleeps on the sock's wait queue until `W::ready`, the timeout
+    /// (EAGAIN) or a signal (ERESTARTSYS/EINTR). Process context only, with
+    /// no spinlock held.
+    pub(crate) fn wait<W: WaitFor>(&self, timeo: &mut Timeo, exclusive: bool) -> Result {
+        // SAFETY: `raw` is a live sock attached to a socket (the callers are
+        // system calls on it), so sk_sleep() is its socket's wait queue.
+        to_result(unsafe { b::rust_tcp_glue_wait(self.raw, &mut timeo.0, exclusive, Some(wait_ready::<W>)) })
+    }
+}
+
+/// # Safety
+///
+/// Called by `rust_tcp_glue_wait` with the sock it waits on.
+unsafe extern "C" fn wait_ready<W: WaitFor>(sk: *mut b::sock) -> bool {
+    // SAFETY: the waiter holds the sock for the duration of the wait.
+    W::ready(&unsafe { Sock::from_raw(sk) })
+}
+
+/// A sock reference that is ours: dropping it puts it (`sock_put`).
+///
+/// Dropping the last reference frees the sock, so a `SockRef` must not be
+/// dropped while holding that same sock's `TcpSock` lock.
+pub(crate) struct SockRef {
+    sk: Sock<'static>,
+}
+
+impl Deref for SockRef {
+    type Target = Sock<'static>;
+    fn deref(&self) -> &Sock<'static> {
+        &self.sk
+    }
+}
+
+impl Clone for SockRef {
+    fn clone(&self) -> Self {
+        self.sk.to_ref()
+    }
+}
+
+impl Drop for SockRef {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference (type invariant of the inner Sock).
+        unsafe { b::sock_put(self.sk.raw) }
+    }
+}
+
+/// Holds the socket lock (`lock_sock`/`release_sock`): serialises system
+/// calls on one socket, as Linux's proto_ops do.
+pub(crate) struct SockLockGuard<'a> {
+    raw: *mut b::sock,
+    _p: PhantomData<&'a ()>,
+}
+
+impl Drop for SockLockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: taken by `Sock::lock_sock` on a sock live for `'a`.
+        unsafe { b::release_sock(self.raw) }
+    }
+}
+
+impl<'a> Sock<'a> {
+    /// Takes the socket lock (may sleep).
+    pub(crate) fn lock_sock(&self) -> SockLockGuard<'a> {
+        // SAFETY: `raw` is live for `'a`; process context (a system call).
+        unsafe { b::lock_sock_nested(self.raw, 0) };
+        SockLockGuard {
+            raw: self.raw,
+            _p: PhantomData,
+        }
+    }
+
+    /// `sk_err`, read without clearing it (poll's EPOLLERR).
+    pub(crate) fn err(&self) -> i32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_err) }
+    }
+}
+
+impl SockRef {
+    /// Takes over the reference a socket holds on its sock.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is the sock of a socket being released: the socket's reference
+    /// passes to the returned value.
+    pub(super) unsafe fn from_socket_ref(raw: *mut b::sock) -> Self {
+        // INVARIANT: the caller's contract.
+        SockRef {
+            sk: Sock {
+                raw,
+                _p: PhantomData,
+            },
+        }
+    }
+
+    /// Allocates a sock of `family` in `net` for `sock`, and attaches it.
+    ///
+    /// # Safety
+    ///
+    /// `net` and `sock` come from the `create` callback of our family:
+    /// `sock` is a new socket with no sock attached.
+    pub(super) unsafe fn alloc_for_socket(
+        net: *mut b::net,
+        sock: *mut b::socket,
+        family: i32,
+        kern: bool,
+    ) -> Result<Self> {
+        // SAFETY: the caller's contract.
+        let sk = unsafe { alloc(net, family, kernel::bindings::GFP_KERNEL, kern)? };
+        // SAFETY: `sock` has no sock yet and `sk` was just allocated;
+        // sock_init_data links them and sets the generic defaults. The
+        // socket now holds the allocation's reference; we take another.
+        unsafe {
+            b::sock_init_data(sock, sk.raw);
+            init_tail(sk.raw);
+            b::sock_hold(sk.raw);
+        }
+        Ok(sk)
+    }
+
+    /// Allocates a sock for a connection accepted by `listener`, in softirq
+    /// context, not yet attached to any socket. The returned reference is
+    /// the sock's only one.
+    pub(crate) fn alloc_child(listener: &Sock<'_>) -> Result<Self> {
+        // SAFETY: the listener is live and holds its netns; the child gets
+        // its own netns reference from sk_alloc.
+        unsafe {
+            let raw_net = (*listener.raw).__sk_common.skc_net.net;
+            let family = i32::from((*listener.raw).__sk_common.skc_family);
+            let sk = alloc(raw_net, family, kernel::bindings::GFP_ATOMIC, false)?;
+            b::sock_init_data(core::ptr::null_mut(), sk.raw);
+            init_tail(sk.raw);
+            Ok(sk)
+        }
+    }
+
+    /// Attaches this (child) sock to the socket accept() returns
+    /// (`sock_graft`), which takes over this reference.
+    ///
+    /// # Safety
+    ///
+    /// `newsock` is the fresh socket of an accept() call on our family.
+    pub(super) unsafe fn graft(self, newsock: *mut b::socket) {
+        let sk = core::mem::ManuallyDrop::new(self);
+        // SAFETY: the caller's contract; the sock has no socket yet.
+        unsafe {
+            b::sock_graft(sk.raw, newsock);
+            (*newsock).sk = sk.raw;
+        }
+    }
+
     /// Detaches the sock from its socket and drops the socket's reference:
-    /// the last part of `release`.
-    pub(crate) fn orphan_and_put(self) {
-        // SAFETY: we own the socket's reference (invariant); after
-        // sock_orphan the sock no longer points at the socket, and
-        // sock_put may free it, so `self` is consumed.
+    /// the end of `release`.
+    pub(crate) fn orphan(self) {
+        // SAFETY: we own the socket's reference; after sock_orphan the sock
+        // no longer points at the socket, and our drop puts it.
         unsafe {
             b::lock_sock_nested(self.raw, 0);
             b::sock_orphan(self.raw);
             b::release_sock(self.raw);
-            b::sock_put(self.raw);
         }
     }
+}
 
-    /// # Safety
-    ///
-    /// `raw` must satisfy the type invariant for the returned value's life.
-    pub(super) unsafe fn from_raw(raw: *mut b::sock) -> Self {
-        // INVARIANT: the caller's contract.
-        Self { raw }
+/// # Safety
+///
+/// `net` must be live.
+unsafe fn alloc(net: *mut b::net, family: i32, gfp: u32, kern: bool) -> Result<SockRef> {
+    // SAFETY: `net` is live (the caller's contract); `sk_alloc` zeroes the
+    // object and takes a netns reference unless `kern`.
+    let sk = unsafe { b::sk_alloc(net, family, gfp, b::rust_tcp_glue_proto(), kern as i32) };
+    if sk.is_null() {
+        return Err(super::errno(b::ENOBUFS));
     }
+    // INVARIANT: the reference from sk_alloc is the SockRef's. The tail is
+    // initialised by the caller (`init_tail`) before any other use.
+    Ok(SockRef {
+        sk: Sock {
+            raw: sk,
+            _p: PhantomData,
+        },
+    })
+}
+
+/// # Safety
+///
+/// `sk` is a sock just allocated from our proto and passed through
+/// `sock_init_data` (which resets `sk_destruct`), its tail uninitialised.
+unsafe fn init_tail(sk: *mut b::sock) {
+    // SAFETY: a new sock: nothing else sees it yet; its netns is live.
+    unsafe {
+        (*sk).sk_protocol = b::IPPROTO_TCP as u16;
+        (*sk).sk_type = 1; // SOCK_STREAM
+        (*sk).sk_destruct = Some(rust_tcp_sk_destruct);
+        // Buffers start at tcp_rmem[1]/tcp_wmem[1], as tcp_init_sock sets.
+        let net = Sock::from_raw(sk).net();
+        (*sk).sk_rcvbuf = net.sysctl(super::net::Sysctl::RUST_TCP_SYSCTL_RMEM_DEFAULT);
+        (*sk).sk_sndbuf = net.sysctl(super::net::Sysctl::RUST_TCP_SYSCTL_WMEM_DEFAULT);
+    }
+    // SAFETY: the slab object is `size_of::<RtcpSock>()` bytes, so the
+    // tail is in bounds; it is written once, here, and dropped once, in
+    // `rust_tcp_sk_destruct`.
+    let slot = unsafe { addr_of_mut!((*sk.cast::<RtcpSock>()).tcp) };
+    // SAFETY: `slot` is valid for writes and pinned for the sock's life.
+    match unsafe { TcpSock::new().__pinned_init(slot) } {
+        Ok(()) => (),
+        Err(e) => match e {},
+    }
+    // SAFETY: the sock is live; its netns state exists while it does.
+    unsafe { Sock::from_raw(sk) }.netns().sock_created();
 }
 
 /// `sk_destruct` of our socks: runs once, when the last reference is put.
@@ -131,6 +445,9 @@ impl Sock {
 unsafe extern "C" fn rust_tcp_sk_destruct(sk: *mut b::sock) {
     // SAFETY: the sock is still whole here (its netns reference is dropped
     // after this callback) and no other reference exists.
-    let sk = unsafe { Sock::from_raw(sk) };
-    sk.netns().sock_destroyed();
+    let s = unsafe { Sock::from_raw(sk) };
+    s.netns().sock_destroyed();
+    // SAFETY: the tail was initialised by `init_tail` and nothing can use
+    // it any more: this is the last reference.
+    unsafe { core::ptr::drop_in_place(addr_of_mut!((*sk.cast::<RtcpSock>()).tcp)) };
 }

@@ -5,7 +5,7 @@
 //! implementation, in the style of `kernel::net::phy`'s `Adapter`.
 
 use super::bindings as b;
-use super::sock::Sock;
+use super::sock::{Sock, SockRef};
 use kernel::ffi::{c_int, c_uint};
 use core::marker::PhantomData;
 use kernel::error::{from_result, to_result};
@@ -14,9 +14,19 @@ use kernel::prelude::*;
 /// Poll bits (uapi, fixed by ABI; bindgen cannot evaluate the `__force`
 /// casts in their C definitions).
 pub(crate) mod poll {
+    pub(crate) const EPOLLIN: u32 = 0x0001;
     pub(crate) const EPOLLOUT: u32 = 0x0004;
+    pub(crate) const EPOLLERR: u32 = 0x0008;
     pub(crate) const EPOLLHUP: u32 = 0x0010;
+    pub(crate) const EPOLLRDNORM: u32 = 0x0040;
     pub(crate) const EPOLLWRNORM: u32 = 0x0100;
+    pub(crate) const EPOLLRDHUP: u32 = 0x2000;
+}
+
+/// A local or peer address for getsockname()/getpeername().
+pub(crate) struct Name {
+    pub(crate) addr: [u8; 4],
+    pub(crate) port: u16,
 }
 
 /// What the proto_ops callbacks see of the socket: its sock.
@@ -31,21 +41,20 @@ pub(crate) struct Socket {
 
 impl Socket {
     /// The socket's sock, or `None` once released.
-    fn take_sk(&mut self) -> Option<Sock> {
+    fn take_sk(&mut self) -> Option<SockRef> {
         // SAFETY: `raw` is live by the invariant; only `release` clears
         // `sk`, and the VFS calls it once.
         let sk = unsafe { core::mem::replace(&mut (*self.raw).sk, core::ptr::null_mut()) };
         // SAFETY: a non-null `sk` is the sock our create attached, whose
         // reference the socket owns and now hands over.
-        (!sk.is_null()).then(|| unsafe { Sock::from_raw(sk) })
+        (!sk.is_null()).then(|| unsafe { SockRef::from_socket_ref(sk) })
     }
 
-    /// Runs `f` on the socket's sock without taking its reference.
-    pub(crate) fn with_sk<R>(&self, f: impl FnOnce(&Sock) -> R) -> R {
+    /// Runs `f` on the socket's sock without taking a reference.
+    fn with_sk<R>(&self, f: impl FnOnce(&Sock<'_>) -> R) -> R {
         // SAFETY: outside `release` the socket's sock is attached and held
-        // by the socket (invariant); `ManuallyDrop` keeps the reference
-        // with the socket.
-        let sk = core::mem::ManuallyDrop::new(unsafe { Sock::from_raw((*self.raw).sk) });
+        // by the socket for the whole callback (invariant).
+        let sk = unsafe { Sock::from_raw((*self.raw).sk) };
         f(&sk)
     }
 }
@@ -55,11 +64,31 @@ impl Socket {
 /// has not implemented them here.
 #[vtable]
 pub(crate) trait StreamOps {
-    /// close(): tear the connection down and drop the sock.
-    fn release(sk: Sock) -> Result;
+    /// close(): tear the connection down; dropping `sk` puts the socket's
+    /// reference.
+    fn release(sk: SockRef) -> Result;
     /// poll(): the readiness mask after `sock_poll_wait`.
-    fn poll(sk: &Sock) -> u32;
+    fn poll(sk: &Sock<'_>) -> u32;
+    /// bind(): `addr` is the copied-in sockaddr, `addr_len` its length.
+    /// Called under the socket lock.
+    fn bind(sk: &Sock<'_>, addr: &[u8], addr_len: usize) -> Result;
+    /// listen(): `backlog` already clamped to somaxconn by the socket layer.
+    /// Called under the socket lock; `sock_state_ok` is false unless the
+    /// socket is SS_UNCONNECTED.
+    fn listen(sk: &Sock<'_>, backlog: u32, sock_state_ok: bool) -> Result;
+    /// accept(): a connected child.
+    fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef>;
+    /// getsockname() (`peer` false) or getpeername().
+    fn getname(sk: &Sock<'_>, peer: bool) -> Result<Name>;
+    /// setsockopt() of an int option the socket core does not handle for
+    /// us: SO_REUSEPORT, and every level other than SOL_SOCKET. Called
+    /// under the socket lock.
+    fn setsockopt(sk: &Sock<'_>, level: i32, optname: i32, val: i32) -> Result;
 }
+
+/// `SOL_SOCKET` and `SO_REUSEPORT` (asm-generic/socket.h on x86).
+pub(crate) const SOL_SOCKET: i32 = 1;
+pub(crate) const SO_REUSEPORT: i32 = 15;
 
 /// Sets up the socket for a validated (type, protocol) pair.
 pub(crate) trait Family {
@@ -67,7 +96,7 @@ pub(crate) trait Family {
     /// `Ok` for a stream socket this family implements.
     fn check_create(sock_type: i32, protocol: i32) -> Result;
     /// Called with the new sock attached.
-    fn created(sk: &Sock);
+    fn created(sk: &Sock<'_>);
 }
 
 struct Adapter<T>(PhantomData<T>);
@@ -104,19 +133,131 @@ impl<T: StreamOps> Adapter<T> {
         s.with_sk(|sk| T::poll(sk))
     }
 
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.bind`: `addr` points to a
+    /// `sockaddr_storage` whose first `len` (0..=128) bytes were copied in.
+    unsafe extern "C" fn bind(sock: *mut b::socket, addr: *mut b::sockaddr, len: c_int) -> c_int {
+        from_result(|| {
+            let len = usize::try_from(len).map_err(|_| EINVAL)?.min(128);
+            // SAFETY: per the function's contract.
+            let raw = unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), len) };
+            // INVARIANT: a bind callback on our socket.
+            let s = Socket { raw: sock };
+            s.with_sk(|sk| {
+                let _g = sk.lock_sock();
+                T::bind(sk, raw, len)
+            })?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.listen`.
+    unsafe extern "C" fn listen(sock: *mut b::socket, backlog: c_int) -> c_int {
+        from_result(|| {
+            // SAFETY: the socket is live for the callback.
+            let ok = unsafe { (*sock).state } == b::socket_state_SS_UNCONNECTED;
+            // INVARIANT: a listen callback on our socket.
+            let s = Socket { raw: sock };
+            s.with_sk(|sk| {
+                let _g = sk.lock_sock();
+                T::listen(sk, u32::try_from(backlog).unwrap_or(0), ok)
+            })?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.accept`, with `newsock` a
+    /// fresh socket whose ops and type are already ours.
+    unsafe extern "C" fn accept(
+        sock: *mut b::socket,
+        newsock: *mut b::socket,
+        arg: *mut b::proto_accept_arg,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: `arg` is the caller's accept argument.
+            let nonblock = unsafe { (*arg).flags } & (b::O_NONBLOCK as i32) != 0;
+            // INVARIANT: an accept callback on our socket.
+            let s = Socket { raw: sock };
+            let child = s.with_sk(|sk| T::accept(sk, nonblock))?;
+            // SAFETY: `newsock` is fresh; grafting hands it the child's
+            // reference.
+            unsafe {
+                child.graft(newsock);
+                (*newsock).state = b::socket_state_SS_CONNECTED;
+                b::rust_tcp_glue_custom_sockopt(newsock);
+            }
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.getname`, with `addr` room
+    /// for a `sockaddr_storage`.
+    unsafe extern "C" fn getname(sock: *mut b::socket, addr: *mut b::sockaddr, peer: c_int) -> c_int {
+        from_result(|| {
+            // INVARIANT: a getname callback on our socket.
+            let s = Socket { raw: sock };
+            let name = s.with_sk(|sk| T::getname(sk, peer != 0))?;
+            let mut sin = [0u8; 16];
+            sin[0..2].copy_from_slice(&(b::AF_INET as u16).to_ne_bytes());
+            sin[2..4].copy_from_slice(&name.port.to_be_bytes());
+            sin[4..8].copy_from_slice(&name.addr);
+            // SAFETY: `addr` has room for 128 bytes; we write 16.
+            unsafe { core::ptr::copy_nonoverlapping(sin.as_ptr(), addr.cast::<u8>(), sin.len()) };
+            Ok(sin.len() as c_int)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.setsockopt` (for SOL_SOCKET
+    /// too: our sockets set SOCK_CUSTOM_SOCKOPT).
+    unsafe extern "C" fn setsockopt(
+        sock: *mut b::socket,
+        level: c_int,
+        optname: c_int,
+        optval: b::sockptr_t,
+        optlen: c_uint,
+    ) -> c_int {
+        from_result(|| {
+            if level == SOL_SOCKET && optname != SO_REUSEPORT {
+                // SAFETY: the arguments of this setsockopt call, as the
+                // socket core would have passed them itself.
+                return to_result(unsafe { b::sock_setsockopt(sock, level, optname, optval, optlen) }).map(|()| 0);
+            }
+            let mut val = 0;
+            // SAFETY: `optval`/`optlen` describe the caller's buffer.
+            to_result(unsafe { b::rust_tcp_glue_sockopt_int(optval, optlen, &mut val) })?;
+            // INVARIANT: a setsockopt callback on our socket.
+            let s = Socket { raw: sock };
+            s.with_sk(|sk| {
+                let _g = sk.lock_sock();
+                T::setsockopt(sk, level, optname, val)
+            })?;
+            Ok(0)
+        })
+    }
+
     fn ops(family: i32, owner: *mut b::module) -> b::proto_ops {
         b::proto_ops {
             family,
             owner,
             release: Some(Self::release),
-            bind: Some(b::sock_no_bind),
+            bind: Some(Self::bind),
             connect: Some(b::sock_no_connect),
             socketpair: Some(b::sock_no_socketpair),
-            accept: Some(b::sock_no_accept),
-            getname: Some(b::sock_no_getname),
+            accept: Some(Self::accept),
+            getname: Some(Self::getname),
             poll: Some(Self::poll),
             ioctl: Some(b::sock_no_ioctl),
-            listen: Some(b::sock_no_listen),
+            listen: Some(Self::listen),
+            setsockopt: Some(Self::setsockopt),
             shutdown: Some(b::sock_no_shutdown),
             sendmsg: Some(b::sock_no_sendmsg),
             recvmsg: Some(b::sock_no_recvmsg),
@@ -170,13 +311,12 @@ fn create<T: StreamOps + Family>(
     unsafe {
         (*sock).state = b::socket_state_SS_UNCONNECTED;
         (*sock).ops = b::rust_tcp_glue_stream_ops();
+        b::rust_tcp_glue_custom_sockopt(sock);
     }
     let family = family_param();
     // SAFETY: create's arguments, a new socket without a sock.
-    let sk = unsafe { Sock::alloc_for(net, sock, family, kern != 0) }?;
+    let sk = unsafe { SockRef::alloc_for_socket(net, sock, family, kern != 0) }?;
     T::created(&sk);
-    // The socket owns the reference now: do not put it.
-    core::mem::forget(sk);
     Ok(())
 }
 

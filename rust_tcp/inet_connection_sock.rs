@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Connection-oriented socket operations, as net/ipv4/inet_connection_sock.c
+//! (and the bind half of af_inet.c): bind and port allocation, listen,
+//! accept, tearing a listener down, and the request sock timer.
+
+use crate::inet_hashtables::{BindEntry, Ehash, Tables};
+use crate::netns::Mib;
+use crate::proto::inet_connection_sock::{find_open_port, reqsk_timeout, reqsk_timer_decision, TCP_RTO_MAX_MS};
+use crate::proto::inet_hashtables::{bind_conflict, check_bind, get_port_explicit, AddrKind, BindError, BindSock, BindState};
+use crate::request_sock::RequestSock;
+use crate::sys::errno;
+use crate::sys::net::{rtn, Net, Sysctl};
+use crate::sys::sock::{Sock, SockRef, WaitFor};
+use crate::sys::timer;
+use crate::sys::bindings as b;
+use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN};
+use crate::fifo::Fifo;
+use kernel::alloc::KVec;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The conflict-relevant view of a sock holding (or asking for) a port.
+fn bind_view(sk: &Sock<'_>, addr: [u8; 4], listening: bool) -> BindSock {
+    BindSock {
+        addr,
+        dev: sk.bound_dev_if(),
+        reuse: sk.reuse(),
+        reuseport: sk.reuseport(),
+        uid: sk.uid(),
+        state: if listening || sk.state() == LISTEN {
+            BindState::Listen
+        } else {
+            BindState::Other
+        },
+    }
+}
+
+/// Whether the port-0 search may take `port` for `sk`
+/// (`port_usable_for_autobind`: reuseport_ok false, relax false unless
+/// retrying under `ip_autobind_reuse`).
+fn port_free_for_autobind(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16, relax: bool) -> bool {
+    !t.port_owners(port)
+        .filter(|o| o.sk.id() != sk.id())
+        .any(|o| bind_conflict(me, &bind_view(&o.sk, o.addr, false), relax, false))
+}
+
+/// `inet_csk_get_port` for an explicit port: the bucket's fast-reuse
+/// shortcuts, then the full conflict scan.
+fn port_free_explicit(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16) -> Result<bool> {
+    let Some(b) = t.port_bucket(port) else { return Ok(true) };
+    let mut others = KVec::with_capacity(b.owners.len(), GFP_ATOMIC)?;
+    for o in b.owners.iter().filter(|o| o.sk.id() != sk.id()) {
+        others.push(bind_view(&o.sk, o.addr, false), GFP_ATOMIC)?;
+    }
+    Ok(get_port_explicit(Some(&b.tb), me, &others))
+}
+
+/// `inet_csk_get_port` under the tables lock: takes `port` (0: any free
+/// one, as `inet_csk_find_open_port` searches) for `sk` on `addr`.
+/// `listening` is the listen() re-check. Returns the port.
+fn get_port(t: &mut Tables, net: &Net<'_>, sk: &Sock<'_>, addr: [u8; 4], port: u16, listening: bool) -> Result<u16> {
+    let me = bind_view(sk, addr, listening);
+    let already = t.port_owners(port).any(|o| o.sk.id() == sk.id());
+    let port = if port == 0 {
+        let low = net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_LOW);
+        let high = net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_HIGH);
+        let (low, high) = (u16::try_from(low).map_err(|_| EINVAL)?, u16::try_from(high).map_err(|_| EINVAL)?);
+        let search = |relax: bool| {
+            find_open_port(low, high, me.reuse, crate::sys::random_u32, |p| {
+                !net.port_reserved(p) && port_free_for_autobind(t, sk, &me, p, relax)
+            })
+        };
+        // With ip_autobind_reuse, an exhausted range is searched again with
+        // relax (SO_REUSEADDR sharing allowed): connect() can still tell
+        // such sockets apart by destination.
+        search(false)
+            .or_else(|| (net.sysctl(Sysctl::RUST_TCP_SYSCTL_AUTOBIND_REUSE) != 0).then(|| search(true)).flatten())
+            .ok_or_else(|| errno(b::EADDRINUSE))?
+    } else {
+        if !port_free_explicit(t, sk, &me, port)? {
+            return Err(errno(b::EADDRINUSE));
+        }
+        port
+    };
+    if already {
+        // listen() on a bound port: the bucket learns the new state.
+        if let Some(b) = t.port_bucket_mut(port) {
+            b.tb.update_fastreuse(&me, false);
+        }
+    } else {
+        // In 6.12 the bhash2 bucket is linked before the update, so it never
+        // sees an empty one (see proto::inet_hashtables).
+        t.bind_insert(port, BindEntry { addr, sk: sk.to_ref() }, |tb| tb.update_fastreuse(&me, false))?;
+    }
+    Ok(port)
+}
+
+/// Reads a `struct sockaddr_in` the socket layer copied in.
+pub(crate) struct SockaddrIn {
+    pub(crate) family: u16,
+    pub(crate) port: u16,
+    pub(crate) addr: [u8; 4],
+}
+
+impl SockaddrIn {
+    pub(crate) fn parse(raw: &[u8]) -> Option<Self> {
+        let fam = raw.get(0..2)?;
+        let port = raw.get(2..4)?;
+        let addr = raw.get(4..8)?;
+        Some(Self {
+            family: u16::from_ne_bytes([fam[0], fam[1]]),
+            port: u16::from_be_bytes([port[0], port[1]]),
+            addr: [addr[0], addr[1], addr[2], addr[3]],
+        })
+    }
+}
+
+/// bind() (`inet_bind`, `__inet_bind`). The caller holds the socket lock.
+pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
+    let net = sk.net();
+    let sa = SockaddrIn::parse(raw);
+    let (family, port, addr) = sa.as_ref().map_or((0, 0, [0; 4]), |s| (s.family, s.port, s.addr));
+    let kind = match net.addr_type(addr) {
+        _ if addr == [0; 4] => AddrKind::Any,
+        rtn::LOCAL => AddrKind::Local,
+        rtn::MULTICAST => AddrKind::Multicast,
+        rtn::BROADCAST => AddrKind::Broadcast,
+        _ => AddrKind::Other,
+    };
+    let already_bound = sk.state() != CLOSE || sk.tcp().inner.lock().num != 0;
+    check_bind(
+        addr_len,
+        family,
+        addr,
+        port,
+        kind,
+        net.sysctl(Sysctl::RUST_TCP_SYSCTL_IP_NONLOCAL_BIND) != 0,
+        net.can_bind_service(),
+        u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_IP_PROT_SOCK)).unwrap_or(u16::MAX),
+        already_bound,
+    )
+    .map_err(|e| match e {
+        BindError::Inval => EINVAL,
+        BindError::AfNoSupport => errno(b::EAFNOSUPPORT),
+        BindError::AddrNotAvail => errno(b::EADDRNOTAVAIL),
+        BindError::Access => EACCES,
+    })?;
+    let rt = net.rtcp();
+    let mut t = rt.tables.lock();
+    let port = get_port(&mut t, &net, sk, addr, port, false)?;
+    let mut inner = sk.tcp().inner.lock();
+    inner.rcv_saddr = addr;
+    inner.num = port;
+    Ok(())
+}
+
+/// listen() (`inet_listen`, `inet_csk_listen_start`); `backlog` is already
+/// clamped to somaxconn by the socket layer. The caller holds the socket
+/// lock.
+pub(crate) fn listen(sk: &Sock<'_>, backlog: u32) -> Result {
+    let old = sk.state();
+    if old != CLOSE && old != LISTEN {
+        return Err(EINVAL);
+    }
+    // The accept queue holds backlog + 1 (sk_acceptq_is_full is `>`).
+    let cap = usize::try_from(backlog).unwrap_or(usize::MAX).saturating_add(1);
+    let buf = Fifo::buffer(cap, GFP_KERNEL)?;
+    sk.set_max_ack_backlog(backlog);
+    if old == LISTEN {
+        // A second listen() only changes the backlog.
+        let old_buf = sk.tcp().inner.lock().accept_queue.grow(buf);
+        drop(old_buf);
+        return Ok(());
+    }
+    let net = sk.net();
+    let rt = net.rtcp();
+    let mut t = rt.tables.lock();
+    let (addr, num) = {
+        let i = sk.tcp().inner.lock();
+        (i.rcv_saddr, i.num)
+    };
+    // The state is LISTEN while the port is re-checked, as in Linux, so a
+    // listening holder conflicts even under SO_REUSEADDR.
+    sk.set_state(LISTEN);
+    match get_port(&mut t, &net, sk, addr, num, true) {
+        Ok(port) => {
+            let mut i = sk.tcp().inner.lock();
+            i.num = port;
+            i.syn_qlen = 0;
+            i.syn_young = 0;
+            let old_buf = i.accept_queue.grow(buf);
+            drop(i);
+            sk.set_ack_backlog(0);
+            drop(t);
+            drop(old_buf);
+            Ok(())
+        }
+        Err(e) => {
+            sk.set_state(CLOSE);
+            Err(e)
+        }
+    }
+}
+
+struct AcceptReady;
+
+impl WaitFor for AcceptReady {
+    fn ready(sk: &Sock<'_>) -> bool {
+        sk.state() != LISTEN || sk.ack_backlog() > 0
+    }
+}
+
+/// accept() (`inet_csk_accept`): the oldest child of the accept queue.
+pub(crate) fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef> {
+    let mut timeo = sk.rcvtimeo(nonblock);
+    loop {
+        {
+            let mut i = sk.tcp().inner.lock();
+            if sk.state() != LISTEN {
+                return Err(EINVAL);
+            }
+            if let Some(child) = i.accept_queue.pop() {
+                sk.set_ack_backlog(sk.ack_backlog().saturating_sub(1));
+                return Ok(child);
+            }
+        }
+        sk.wait::<AcceptReady>(&mut timeo, true)?;
+    }
+}
+
+/// Releases the port `sk` holds, if any.
+pub(crate) fn unbind(sk: &Sock<'_>) {
+    let num = sk.tcp().inner.lock().num;
+    if num == 0 {
+        return;
+    }
+    let rt = sk.netns();
+    let entry = rt.tables.lock().bind_remove(num, sk);
+    // The entry's sock reference is put here, outside the lock.
+    drop(entry);
+}
+
+/// Aborts a synchronised connection: RST to the peer, out of the tables
+/// (`tcp_disconnect` of a child as `inet_child_forget` does, and the
+/// interim close of a connected socket until the FIN path exists).
+pub(crate) fn abort(sk: &Sock<'_>) {
+    let (tuple, conn) = {
+        let mut i = sk.tcp().inner.lock();
+        let t = i.tuple.take();
+        (t, i.conn)
+    };
+    sk.set_state(CLOSE);
+    let Some(tuple) = tuple else { return };
+    let net = sk.net();
+    // tcp_send_active_reset: RST|ACK at snd_nxt, acking what we got.
+    let rst = crate::proto::tcp_hdr::TcpRepr {
+        src_port: tuple.lport,
+        dst_port: tuple.rport,
+        seq: conn.snd_nxt,
+        ack: conn.rcv_nxt,
+        flags: crate::proto::tcp_hdr::TcpFlags::RST | crate::proto::tcp_hdr::TcpFlags::ACK,
+        window: 0,
+        urgent: 0,
+        options: crate::proto::tcp_hdr::TcpOptions::new(),
+    };
+    crate::tcp_output::send_reset(&net, &tuple, sk.bound_dev_if(), &rst, true);
+    let old = net
+        .rtcp()
+        .tables
+        .lock()
+        .ehash_remove(&tuple, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
+    drop(old);
+    unbind(sk);
+}
+
+/// Stops listening (`inet_csk_listen_stop`): pending requests die, queued
+/// children are reset.
+pub(crate) fn listen_stop(sk: &Sock<'_>) {
+    {
+        // Under the sock's lock, so the receive path, which checks LISTEN
+        // under the same lock before queueing a child, queues no more.
+        let _i = sk.tcp().inner.lock();
+        sk.set_state(CLOSE);
+    }
+    let rt = sk.netns();
+    loop {
+        let Ok(mut reqs) = KVec::with_capacity(32, GFP_KERNEL) else { break };
+        let done = rt.tables.lock().drain_requests(sk, &mut reqs);
+        for r in reqs.iter() {
+            timer::cancel(r);
+        }
+        drop(reqs);
+        if done {
+            break;
+        }
+    }
+    loop {
+        let child = sk.tcp().inner.lock().accept_queue.pop();
+        let Some(child) = child else { break };
+        sk.set_ack_backlog(sk.ack_backlog().saturating_sub(1));
+        abort(&child);
+    }
+    let mut i = sk.tcp().inner.lock();
+    i.syn_qlen = 0;
+    i.syn_young = 0;
+}
+
+/// close() of a sock: what `tcp_close` does for the states that exist.
+pub(crate) fn close(sk: &Sock<'_>) {
+    match sk.state() {
+        LISTEN => listen_stop(sk),
+        ESTABLISHED => abort(sk),
+        _ => (),
+    }
+    unbind(sk);
+}
+
+/// The SYN-ACK timer of a request (`reqsk_timer_handler`).
+pub(crate) fn reqsk_timer_handler(req: Arc<RequestSock>) {
+    let l = &req.listener;
+    let net = l.net();
+    let rt = net.rtcp();
+    let max_retries = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_SYNACK_RETRIES)).unwrap_or(5);
+    let mut t = rt.tables.lock();
+    // Unhashed meanwhile (listener closed, final ACK, RST): nothing to do.
+    match t.ehash_lookup(&req.tuple) {
+        Some(Ehash::Req(r)) if Arc::ptr_eq(&r, &req) => (),
+        _ => return,
+    }
+    let listening = l.state() == LISTEN;
+    let (qlen, young) = {
+        let i = l.tcp().inner.lock();
+        (i.syn_qlen, i.syn_young)
+    };
+    let mut st = req.state.lock();
+    let d = reqsk_timer_decision(qlen, young, l.max_ack_backlog(), max_retries, st.num_timeout, 0, st.acked);
+    let mut expire = d.expire || !listening;
+    if !expire && d.resend {
+        let synack = crate::proto::tcp_output::synack_repr(&st, crate::sys::clock_ms());
+        if crate::tcp_output::transmit(&net, &req.tuple, req.oif, &synack, &[], true).is_ok() {
+            st.num_retrans = st.num_retrans.saturating_add(1);
+            rt.inc(Mib::SynRetrans);
+        } else if !st.acked {
+            // inet_rtx_syn_ack failed and nothing was acked: give up.
+            expire = true;
+        }
+    }
+    if expire {
+        let old = t.ehash_remove(&req.tuple, |e| matches!(e, Ehash::Req(r) if Arc::ptr_eq(r, &req)));
+        let mut i = l.tcp().inner.lock();
+        i.syn_qlen = i.syn_qlen.saturating_sub(1);
+        if st.num_timeout == 0 {
+            i.syn_young = i.syn_young.saturating_sub(1);
+        }
+        drop(i);
+        drop(st);
+        drop(t);
+        rt.inc(Mib::ReqTimeouts);
+        drop(old);
+        return;
+    }
+    if st.num_timeout == 0 {
+        let mut i = l.tcp().inner.lock();
+        i.syn_young = i.syn_young.saturating_sub(1);
+    }
+    st.num_timeout = st.num_timeout.saturating_add(1);
+    let ms = reqsk_timeout(st.num_timeout, TCP_RTO_MAX_MS);
+    drop(st);
+    // Re-armed under the tables lock: whoever unhashes the request next
+    // takes the lock first and then cancels this timer.
+    timer::arm(&req, ms);
+    drop(t);
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The per-netns hash tables, as `net/ipv4/inet_hashtables.c` keeps them:
+//!
+//! - `bhash`: bound socks by local port. A bucket holds every sock bound to
+//!   any port hashing there, with its bound address; conflict checks and the
+//!   listener lookup read only the buckets of one port. (Linux adds bhash2,
+//!   keyed by port and address; with the few owners a port has here, one
+//!   bucket walk gives the same answers.)
+//! - `ehash`: connections by 4-tuple: request socks (the SYN queue, state
+//!   NEW_SYN_RECV in Linux) and established socks.
+//!
+//! Both live under the netns's BH spinlock ([`crate::netns::RtcpNet`]).
+//! Inserting may allocate (GFP_ATOMIC), as Linux's bind buckets do.
+
+use crate::proto::inet_hashtables::BindBucket;
+use crate::proto::siphash::{siphash_3u32, SipKey};
+use crate::request_sock::RequestSock;
+use crate::sys::kvec::swap_remove;
+use crate::sys::sock::{Sock, SockRef};
+use crate::tcp::FourTuple;
+use kernel::alloc::KVec;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+const BHASH_SIZE: usize = 256;
+const EHASH_SIZE: usize = 1024;
+
+/// A sock holding a local port.
+pub(crate) struct BindEntry {
+    /// `inet_rcv_saddr`: 0.0.0.0 for a wildcard bind.
+    pub(crate) addr: [u8; 4],
+    pub(crate) sk: SockRef,
+}
+
+/// One port's `inet_bind_bucket`: its fast-reuse state and its owners.
+/// It exists while the port has owners.
+pub(crate) struct PortBucket {
+    pub(crate) port: u16,
+    pub(crate) tb: BindBucket,
+    pub(crate) owners: KVec<BindEntry>,
+}
+
+/// What a 4-tuple leads to.
+#[derive(Clone)]
+pub(crate) enum Ehash {
+    /// A request sock: a SYN answered, the final ACK not yet seen.
+    Req(Arc<RequestSock>),
+    /// A synchronised connection's sock.
+    Est(SockRef),
+}
+
+struct EhashEntry {
+    key: FourTuple,
+    ent: Ehash,
+}
+
+/// The tables of one netns.
+pub(crate) struct Tables {
+    bhash: KVec<KVec<PortBucket>>,
+    ehash: KVec<KVec<EhashEntry>>,
+    hash_key: SipKey,
+}
+
+impl Tables {
+    pub(crate) fn new(hash_key: SipKey) -> Result<Self> {
+        let mut bhash = KVec::with_capacity(BHASH_SIZE, GFP_KERNEL)?;
+        for _ in 0..BHASH_SIZE {
+            bhash.push(KVec::new(), GFP_KERNEL)?;
+        }
+        let mut ehash = KVec::with_capacity(EHASH_SIZE, GFP_KERNEL)?;
+        for _ in 0..EHASH_SIZE {
+            ehash.push(KVec::new(), GFP_KERNEL)?;
+        }
+        Ok(Self {
+            bhash,
+            ehash,
+            hash_key,
+        })
+    }
+
+    fn bbucket(port: u16) -> usize {
+        usize::from(port) % BHASH_SIZE
+    }
+
+    /// `inet_ehashfn`: a keyed hash, so a peer cannot aim at one bucket.
+    fn ebucket(&self, t: &FourTuple) -> usize {
+        let ports = (u32::from(t.lport) << 16) | u32::from(t.rport);
+        let h = siphash_3u32(u32::from_ne_bytes(t.laddr), u32::from_ne_bytes(t.raddr), ports, &self.hash_key);
+        (h as usize) % EHASH_SIZE
+    }
+
+    /// The bind bucket of `port`, if the port has owners.
+    pub(crate) fn port_bucket(&self, port: u16) -> Option<&PortBucket> {
+        self.bhash[Self::bbucket(port)].iter().find(|b| b.port == port)
+    }
+
+    pub(crate) fn port_bucket_mut(&mut self, port: u16) -> Option<&mut PortBucket> {
+        self.bhash[Self::bbucket(port)].iter_mut().find(|b| b.port == port)
+    }
+
+    /// The socks bound to `port`.
+    pub(crate) fn port_owners(&self, port: u16) -> impl Iterator<Item = &BindEntry> {
+        self.port_bucket(port).into_iter().flat_map(|b| b.owners.iter())
+    }
+
+    /// Records that `e.sk` holds `port`, creating the port's bucket if
+    /// needed; `update` then sees the bucket (`inet_csk_update_fastreuse`).
+    pub(crate) fn bind_insert(&mut self, port: u16, e: BindEntry, update: impl FnOnce(&mut BindBucket)) -> Result {
+        let chain = &mut self.bhash[Self::bbucket(port)];
+        let i = match chain.iter().position(|b| b.port == port) {
+            Some(i) => i,
+            None => {
+                chain.push(
+                    PortBucket {
+                        port,
+                        tb: BindBucket::new(),
+                        owners: KVec::new(),
+                    },
+                    GFP_ATOMIC,
+                )?;
+                chain.len() - 1
+            }
+        };
+        let b = &mut chain[i];
+        let r = b.owners.push(e, GFP_ATOMIC);
+        if r.is_ok() {
+            update(&mut b.tb);
+        }
+        if b.owners.is_empty() {
+            // A bucket created for nothing goes away again.
+            let _ = swap_remove(chain, i);
+        }
+        Ok(r?)
+    }
+
+    /// Releases the port `sk` holds; the entry is returned so its sock
+    /// reference is dropped after the lock. The last owner takes the
+    /// bucket with it (`inet_bind_bucket_destroy`).
+    pub(crate) fn bind_remove(&mut self, port: u16, sk: &Sock<'_>) -> Option<BindEntry> {
+        let chain = &mut self.bhash[Self::bbucket(port)];
+        let bi = chain.iter().position(|b| b.port == port)?;
+        let owners = &mut chain[bi].owners;
+        let i = owners.iter().position(|e| e.sk.id() == sk.id())?;
+        let e = swap_remove(owners, i);
+        if owners.is_empty() {
+            let _ = swap_remove(chain, bi);
+        }
+        e
+    }
+
+    /// The listener a segment for `daddr:dport` goes to, as
+    /// `__inet_lookup_listener` picks it: a listener bound to `daddr` beats
+    /// a wildcard one; among equals, one bound to the incoming device beats
+    /// an unbound one; a SO_REUSEPORT group is chosen from by `hash`.
+    pub(crate) fn lookup_listener(&self, daddr: [u8; 4], dport: u16, iif: i32, hash: u32) -> Option<SockRef> {
+        for pass_addr in [daddr, [0; 4]] {
+            let mut best: Option<(&BindEntry, u32)> = None;
+            let mut matches = 0u32;
+            for e in self.port_owners(dport) {
+                if e.addr != pass_addr || e.sk.state() != crate::tcp_states::LISTEN {
+                    continue;
+                }
+                let dev = e.sk.bound_dev_if();
+                if dev != 0 && dev != iif {
+                    continue;
+                }
+                let score = if dev != 0 { 2 } else { 1 };
+                match best {
+                    Some((_, s)) if s > score => (),
+                    Some((_, s)) if s == score => matches += 1,
+                    _ => {
+                        best = Some((e, score));
+                        matches = 1;
+                    }
+                }
+            }
+            let Some((first, score)) = best else { continue };
+            if matches > 1 && first.sk.reuseport() {
+                // reuseport_select_sock: reciprocal_scale(hash, n) over the
+                // group, here the best-scoring reuseport listeners in bind
+                // order.
+                let pick = ((u64::from(hash) * u64::from(matches)) >> 32) as u32;
+                let mut i = 0;
+                for e in self.port_owners(dport) {
+                    let dev = e.sk.bound_dev_if();
+                    let s = if dev != 0 { 2 } else { 1 };
+                    if e.addr == pass_addr
+                        && e.sk.state() == crate::tcp_states::LISTEN
+                        && (dev == 0 || dev == iif)
+                        && s == score
+                    {
+                        if i == pick && e.sk.reuseport() {
+                            return Some(e.sk.clone());
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            return Some(first.sk.clone());
+        }
+        None
+    }
+
+    /// The connection or request for `t`.
+    pub(crate) fn ehash_lookup(&self, t: &FourTuple) -> Option<Ehash> {
+        self.ehash[self.ebucket(t)]
+            .iter()
+            .find(|e| e.key == *t)
+            .map(|e| e.ent.clone())
+    }
+
+    /// Adds `t`; fails with EADDRINUSE if the 4-tuple is taken.
+    pub(crate) fn ehash_insert(&mut self, t: FourTuple, ent: Ehash) -> Result {
+        let b = self.ebucket(&t);
+        if self.ehash[b].iter().any(|e| e.key == t) {
+            return Err(crate::sys::errno(crate::sys::bindings::EADDRINUSE));
+        }
+        self.ehash[b].push(EhashEntry { key: t, ent }, GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    /// Replaces the entry of `t` (a request turning into its child, as
+    /// `inet_ehash_insert` with `osk` does); the old entry is returned.
+    pub(crate) fn ehash_replace(&mut self, t: &FourTuple, ent: Ehash) -> Option<Ehash> {
+        let b = self.ebucket(t);
+        let e = self.ehash[b].iter_mut().find(|e| e.key == *t)?;
+        Some(core::mem::replace(&mut e.ent, ent))
+    }
+
+    /// Removes `t` if `pred` accepts its entry.
+    pub(crate) fn ehash_remove(&mut self, t: &FourTuple, pred: impl Fn(&Ehash) -> bool) -> Option<Ehash> {
+        let b = self.ebucket(t);
+        let i = self.ehash[b].iter().position(|e| e.key == *t && pred(&e.ent))?;
+        swap_remove(&mut self.ehash[b], i).map(|e| e.ent)
+    }
+
+    /// Moves every request of `listener` out of the table into `out`
+    /// (listener close). Stops early if `out` cannot grow; the caller
+    /// repeats until nothing is left.
+    pub(crate) fn drain_requests(&mut self, listener: &Sock<'_>, out: &mut KVec<Arc<RequestSock>>) -> bool {
+        for b in self.ehash.iter_mut() {
+            let mut i = 0;
+            while i < b.len() {
+                let mine = matches!(&b[i].ent, Ehash::Req(r) if r.listener.id() == listener.id());
+                if !mine {
+                    i += 1;
+                    continue;
+                }
+                if out.len() == out.capacity() {
+                    return false;
+                }
+                if let Some(EhashEntry { ent: Ehash::Req(r), .. }) = swap_remove(b, i) {
+                    // Capacity checked above: cannot fail.
+                    let _ = out.push(r, GFP_ATOMIC);
+                }
+            }
+        }
+        true
+    }
+}

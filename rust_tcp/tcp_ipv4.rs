@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The receive path, as `tcp_v4_rcv` and its helpers in net/ipv4/tcp_ipv4.c:
+//! find the owner of a segment (ehash, then the listeners), validate it,
+//! and hand it to the listener (`tcp_v4_conn_request`), the request
+//! (`tcp_check_req`) or the connection.
+//!
+//! Segments whose owner is not a rust_tcp sock are left to the kernel's
+//! TCP untouched (the netfilter verdict is ACCEPT).
+
+use crate::inet_hashtables::Ehash;
+use crate::netns::Mib;
+use crate::proto::checksum::tcp_v4_verify;
+use crate::proto::ip_hdr::parse_ipv4;
+use crate::proto::tcp_hdr::{parse, TcpFlags, TcpSegment};
+use crate::proto::request_sock::RequestSock as ReqState;
+use crate::proto::secure_seq::{secure_tcp_seq_and_ts_off, secure_tcp_ts_off};
+use crate::proto::syncookies::{
+    cookie_ecn_ok, cookie_request_from_ack, cookie_request_from_syn, synq_no_recent_overflow, synq_overflow, tcp_cookie_time,
+    CookieAck, CookieAckCtx, CookieSynCtx,
+};
+use crate::proto::seq::SeqNum;
+use crate::proto::tcp_input::{
+    conn_request_admission, ecn_create_request, listen_rcv, Admission, ListenAction, ListenerParams, SynSysctls,
+};
+use crate::proto::tcp_ipv4::{reqsk_ack_repr, rst_for};
+use crate::proto::tcp_minisocks::{check_req, child_init, syn_recv_overflow, CheckReqAction, CheckReqCtx, ChildInit};
+use crate::proto::tcp_output::{synack_repr, tcp_win_from_space, TCP_DEFAULT_SCALING_RATIO};
+use crate::request_sock::RequestSock;
+use crate::sys::net::{Net, Sysctl, Verdict};
+use crate::sys::skb::RxSkb;
+use crate::sys::sock::{Sock, SockRef};
+use crate::sys::timer;
+use crate::tcp::{Conn, FourTuple};
+use crate::tcp_output::{send_reset, transmit};
+use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN};
+use kernel::sync::Arc;
+
+const IPPROTO_TCP: u8 = 6;
+/// TCP_TIMEOUT_INIT: the first SYN-ACK retransmission, 1 s.
+const TCP_TIMEOUT_INIT_MS: u32 = 1000;
+
+/// The ECN inputs of `tcp_ecn_create_request`.
+#[derive(Clone, Copy)]
+struct SynEcn {
+    ect: bool,
+    res1: u8,
+}
+
+enum Owner {
+    Listener(SockRef),
+    Req(Arc<RequestSock>),
+    Est(SockRef),
+}
+
+/// Entry from the LOCAL_IN hook: is this segment ours, and what to do.
+pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
+    // Find the owner from the first bytes alone; a segment that is not ours
+    // is not touched (no linearising, no checksum).
+    let Some((tuple, iif)) = demux_key(skb) else {
+        return Verdict::Accept;
+    };
+    let rt = net.rtcp();
+    let owner = {
+        let t = rt.tables.lock();
+        match t.ehash_lookup(&tuple) {
+            Some(Ehash::Req(r)) => Some(Owner::Req(r)),
+            Some(Ehash::Est(s)) => Some(Owner::Est(s)),
+            None => {
+                let h = crate::proto::siphash::siphash_3u32(
+                    u32::from_ne_bytes(tuple.raddr),
+                    u32::from_ne_bytes(tuple.laddr),
+                    (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
+                    &rt.seq_key,
+                ) as u32;
+                t.lookup_listener(tuple.laddr, tuple.lport, iif, h).map(Owner::Listener)
+            }
+        }
+    };
+    let Some(owner) = owner else {
+        return Verdict::Accept;
+    };
+
+    // Ours: from here on the segment is validated before it is trusted.
+    let trusted = skb.csum_trusted();
+    let Ok(data) = skb.linear() else {
+        rt.inc(Mib::InErrs);
+        return Verdict::Dropped;
+    };
+    let Ok(ip) = parse_ipv4(data) else {
+        rt.inc(Mib::InErrs);
+        return Verdict::Dropped;
+    };
+    let Ok(seg) = parse(ip.payload) else {
+        rt.inc(Mib::InErrs);
+        return Verdict::Dropped;
+    };
+    if !trusted && !tcp_v4_verify(ip.src, ip.dst, ip.payload) {
+        rt.inc(Mib::InCsumErrors);
+        return Verdict::Dropped;
+    }
+    rt.inc(Mib::InSegs);
+    // What ECN negotiation needs beyond the parsed header: the SYN's IP
+    // ECN field and the TCP reserved bits (AccECN).
+    let ecn = SynEcn {
+        ect: ip.tos & 0x3 != 0,
+        res1: ip.payload.get(12).map_or(0, |b| b & 0x0f),
+    };
+    match owner {
+        Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
+        Owner::Req(r) => request_rcv(net, r, &seg),
+        Owner::Est(s) => established_rcv(net, &s, &seg),
+    }
+}
+
+/// The 4-tuple (our side local) and incoming device of a TCP/IPv4 packet,
+/// from its first bytes; `None` for anything else, or too short to tell.
+fn demux_key(skb: &mut RxSkb) -> Option<(FourTuple, i32)> {
+    let iif = skb.iif();
+    let h = skb.head(20)?;
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    // Not IPv4 TCP, or a fragment other than the first: not ours (the
+    // stack reassembles before LOCAL_IN, so this is defensive).
+    if h[0] >> 4 != 4 || h[9] != IPPROTO_TCP || ihl < 20 {
+        return None;
+    }
+    let raddr = [h[12], h[13], h[14], h[15]];
+    let laddr = [h[16], h[17], h[18], h[19]];
+    let p = skb.head(ihl + 4)?;
+    let rport = u16::from_be_bytes([p[ihl], p[ihl + 1]]);
+    let lport = u16::from_be_bytes([p[ihl + 2], p[ihl + 3]]);
+    Some((
+        FourTuple {
+            laddr,
+            lport,
+            raddr,
+            rport,
+        },
+        iif,
+    ))
+}
+
+/// Replies with a reset if the core says one is due (`tcp_v4_send_reset`).
+fn reset(net: &Net<'_>, t: &FourTuple, oif: i32, seg: &TcpSegment<'_>) {
+    if let Some(rst) = rst_for(seg) {
+        send_reset(net, t, oif, &rst, true);
+    }
+}
+
+/// A segment to a listener (`tcp_rcv_state_process` in LISTEN).
+fn listener_rcv(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple, iif: i32, ecn: SynEcn) -> Verdict {
+    match listen_rcv(seg.flags) {
+        // An ACK for nothing we know: a cookie if the SYN queue overflowed
+        // lately (tcp_v4_cookie_check), else a reset, as Linux answers it.
+        ListenAction::SendRst => {
+            if !cookie_ack(net, l, seg, t) {
+                reset(net, t, iif, seg);
+            }
+        }
+        ListenAction::Discard => (),
+        ListenAction::ConnRequest => conn_request(net, l, seg, t, iif, ecn),
+    }
+    Verdict::Consumed
+}
+
+/// The sysctls that shape a passive open, read now.
+fn syn_sysctls(net: &Net<'_>) -> SynSysctls {
+    SynSysctls {
+        timestamps: u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1),
+        sack: net.sysctl(Sysctl::RUST_TCP_SYSCTL_SACK) != 0,
+        window_scaling: net.sysctl(Sysctl::RUST_TCP_SYSCTL_WINDOW_SCALING) != 0,
+        workaround_signed_windows: net.sysctl(Sysctl::RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS) != 0,
+        tcp_rmem_max: net.sysctl(Sysctl::RUST_TCP_SYSCTL_RMEM_MAX_TCP) as u32,
+        rmem_max: net.sysctl(Sysctl::RUST_TCP_SYSCTL_CORE_RMEM_MAX) as u32,
+    }
+}
+
+/// What a request inherits from its listener and the route to the peer.
+fn listener_params(l: &Sock<'_>, user_mss: u16, advmss: u16) -> ListenerParams {
+    ListenerParams {
+        user_mss,
+        route_advmss: u32::from(advmss),
+        // tcp_full_space(): a listener keeps the default scaling ratio.
+        full_space: tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, l.rcvbuf()),
+        ..ListenerParams::default()
+    }
+}
+
+/// An ACK to a listener: a SYN cookie? (`tcp_v4_cookie_check`,
+/// `cookie_v4_check`). True if it was handled (a child was made, or the
+/// ACK dropped for a full accept queue); false means answer with a reset.
+fn cookie_ack(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple) -> bool {
+    let rt = net.rtcp();
+    let (j, hz) = crate::sys::jiffies64();
+    let (last, user_mss) = {
+        let i = l.tcp().inner.lock();
+        (i.last_overflow, i.user_mss)
+    };
+    let sysctls = syn_sysctls(net);
+    let oif = l.bound_dev_if();
+    let Ok(advmss) = net.route_advmss(t.laddr, t.raddr, oif) else { return false };
+    let ctx = CookieAckCtx {
+        syncookies: u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_SYNCOOKIES)).unwrap_or(1),
+        no_recent_overflow: synq_no_recent_overflow(last, j as u32, hz),
+        count: tcp_cookie_time(j, hz),
+        ts_off: secure_tcp_ts_off(t.laddr, t.raddr, t.lport, t.rport, &rt.seq_key, sysctls.timestamps),
+        ecn_ok: cookie_ecn_ok(u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TCP_ECN)).unwrap_or(2), false),
+    };
+    let params = listener_params(l, user_mss, advmss);
+    match cookie_request_from_ack(seg, t.laddr, t.raddr, &params, &sysctls, &rt.cookie_secret, &ctx) {
+        CookieAck::NotTried => false,
+        CookieAck::Failed => {
+            rt.inc(Mib::SyncookiesFailed);
+            false
+        }
+        CookieAck::OptionsRejected => {
+            rt.inc(Mib::SyncookiesRecv);
+            false
+        }
+        CookieAck::Valid(req) => {
+            rt.inc(Mib::SyncookiesRecv);
+            if crate::proto::inet_connection_sock::sk_acceptq_is_full(l.ack_backlog(), l.max_ack_backlog()) {
+                rt.inc(Mib::ListenOverflows);
+                rt.inc(Mib::ListenDrops);
+                return true;
+            }
+            let init = child_init(&req, seg.window);
+            make_child(net, l, t, &init, None);
+            true
+        }
+    }
+}
+
+/// A SYN to a listener (`tcp_conn_request`): admit it into the SYN queue
+/// as a request sock and answer with a SYN-ACK.
+fn conn_request(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple, _iif: i32, ecn: SynEcn) {
+    let rt = net.rtcp();
+    let (qlen, user_mss) = {
+        let i = l.tcp().inner.lock();
+        (i.syn_qlen, i.user_mss)
+    };
+    let adm = conn_request_admission(
+        qlen,
+        l.max_ack_backlog(),
+        l.ack_backlog(),
+        u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_SYNCOOKIES)).unwrap_or(1),
+        net.sysctl(Sysctl::RUST_TCP_SYSCTL_MAX_SYN_BACKLOG) as u32,
+        false,
+        false,
+    );
+    match adm {
+        Admission::Accept => (),
+        Admission::DropAcceptQueueFull => {
+            rt.inc(Mib::ListenOverflows);
+            rt.inc(Mib::ListenDrops);
+            return;
+        }
+        Admission::DropSynQueueFull | Admission::DropReservedForProven => {
+            rt.inc(Mib::ReqQFullDrop);
+            rt.inc(Mib::ListenDrops);
+            return;
+        }
+        Admission::Cookie => (),
+    }
+    let want_cookie = matches!(adm, Admission::Cookie);
+    let oif = if l.bound_dev_if() != 0 { l.bound_dev_if() } else { 0 };
+    let Ok(advmss) = net.route_advmss(t.laddr, t.raddr, oif) else {
+        rt.inc(Mib::ListenDrops);
+        return;
+    };
+    let tcp_timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
+    let s = secure_tcp_seq_and_ts_off(t.laddr, t.raddr, t.lport, t.rport, &rt.seq_key, tcp_timestamps, crate::sys::real_ns());
+    let (isn, ts_off) = (s.seq, s.ts_off);
+    let sysctls = syn_sysctls(net);
+    let params = listener_params(l, user_mss, advmss);
+    let now = crate::sys::clock_ms();
+    // ECN is negotiated in the handshake as Linux does (the data path does
+    // not mark or react to CE yet).
+    let tcp_ecn = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TCP_ECN)).unwrap_or(2);
+    let ecn_ok = ecn_create_request(seg.flags, ecn.res1, ecn.ect, tcp_ecn, false);
+    if want_cookie {
+        // A SYN-ACK whose ISN is the cookie, and no request: the state
+        // comes back with the ACK (tcp_conn_request with want_cookie).
+        rt.inc(Mib::ReqQFullDoCookies);
+        let (j, hz) = crate::sys::jiffies64();
+        let ctx = CookieSynCtx {
+            count: tcp_cookie_time(j, hz),
+            ts_off,
+            ecn_ok,
+            now_ms: u64::from(now),
+        };
+        let st = cookie_request_from_syn(seg, t.laddr, t.raddr, &params, &sysctls, &rt.cookie_secret, &ctx);
+        synq_overflow(&mut l.tcp().inner.lock().last_overflow, j as u32, hz);
+        if transmit(net, t, oif, &synack_repr(&st, now), &[], true).is_ok() {
+            rt.inc(Mib::SyncookiesSent);
+        }
+        return;
+    }
+    let mut st = ReqState::from_syn(seg, t.laddr, t.raddr, &params, &sysctls, SeqNum(isn), ts_off);
+    st.ecn_ok = ecn_ok;
+    let synack = synack_repr(&st, now);
+    let Ok(req) = RequestSock::new(l.to_ref(), *t, oif, st) else {
+        rt.inc(Mib::ListenDrops);
+        return;
+    };
+    {
+        let mut tables = rt.tables.lock();
+        // Checked again under the tables lock: a listener closing now has
+        // drained its requests, and must not get a new one.
+        if l.state() != LISTEN || tables.ehash_insert(*t, Ehash::Req(req.clone())).is_err() {
+            return;
+        }
+        let mut i = l.tcp().inner.lock();
+        i.syn_qlen += 1;
+        i.syn_young += 1;
+        // Armed under the lock that hashed it, so an unhash (which takes
+        // the lock first) always finds the timer to cancel.
+        timer::arm(&req, TCP_TIMEOUT_INIT_MS);
+    }
+    let _ = transmit(net, t, oif, &synack, &[], true);
+}
+
+/// A segment for a request sock (`tcp_check_req`).
+fn request_rcv(net: &Net<'_>, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Verdict {
+    let rt = net.rtcp();
+    let l = &req.listener;
+    let now = crate::sys::clock_ms();
+    let ctx = CheckReqCtx {
+        now,
+        invalid_ratelimit: net.sysctl(Sysctl::RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS) as u32,
+        tcp_timestamps: u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1),
+        defer_accept: 0,
+    };
+    let mut action = check_req(&mut req.state.lock(), seg, &ctx);
+    if let CheckReqAction::CreateChild(_) = action {
+        if crate::proto::inet_connection_sock::sk_acceptq_is_full(l.ack_backlog(), l.max_ack_backlog()) {
+            // The accept queue is full: drop the ACK and let the SYN-ACK
+            // timer retry, or reset the peer (tcp_abort_on_overflow).
+            rt.inc(Mib::ListenOverflows);
+            rt.inc(Mib::ListenDrops);
+            let abort = net.sysctl(Sysctl::RUST_TCP_SYSCTL_ABORT_ON_OVERFLOW) != 0;
+            action = syn_recv_overflow(&mut req.state.lock(), abort);
+        }
+    }
+    match action {
+        CheckReqAction::Drop | CheckReqAction::DeferAcceptDrop => (),
+        CheckReqAction::ResendSynAck => {
+            let synack = synack_repr(&req.state.lock(), now);
+            if transmit(net, &req.tuple, req.oif, &synack, &[], true).is_ok() {
+                rt.inc(Mib::SynRetrans);
+            }
+        }
+        CheckReqAction::SendAck | CheckReqAction::ChallengeAck => {
+            let ack = reqsk_ack_repr(&req.state.lock(), now);
+            let _ = transmit(net, &req.tuple, req.oif, &ack, &[], true);
+        }
+        CheckReqAction::SendRst => reset(net, &req.tuple, req.oif, seg),
+        CheckReqAction::DropRequest { send_rst } => {
+            drop_request(net, &req);
+            if send_rst {
+                reset(net, &req.tuple, req.oif, seg);
+            }
+        }
+        CheckReqAction::CreateChild(init) => create_child(net, &req, &init),
+    }
+    Verdict::Consumed
+}
+
+/// Takes a request out of the SYN queue for good.
+fn drop_request(net: &Net<'_>, req: &Arc<RequestSock>) {
+    let rt = net.rtcp();
+    let old = {
+        let mut t = rt.tables.lock();
+        let old = t.ehash_remove(&req.tuple, |e| matches!(e, Ehash::Req(r) if Arc::ptr_eq(r, req)));
+        if old.is_some() {
+            let young = req.state.lock().num_timeout == 0;
+            let mut i = req.listener.tcp().inner.lock();
+            i.syn_qlen = i.syn_qlen.saturating_sub(1);
+            if young {
+                i.syn_young = i.syn_young.saturating_sub(1);
+            }
+        }
+        old
+    };
+    if old.is_some() {
+        timer::cancel(req);
+    }
+}
+
+/// The final ACK made it: a child sock replaces the request in the ehash
+/// and joins the listener's accept queue (`tcp_v4_syn_recv_sock`,
+/// `inet_csk_complete_hashdance`).
+fn create_child(net: &Net<'_>, req: &Arc<RequestSock>, init: &ChildInit) {
+    make_child(net, &req.listener, &req.tuple, init, Some(req));
+    timer::cancel(req);
+}
+
+/// Makes the child sock of a completed handshake on `t` and queues it on
+/// listener `l`: in place of request `req`, or (a cookie) of nothing.
+fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req: Option<&Arc<RequestSock>>) {
+    let rt = net.rtcp();
+    let Ok(child) = SockRef::alloc_child(l) else {
+        rt.inc(Mib::ListenDrops);
+        return;
+    };
+    {
+        let mut ci = child.tcp().inner.lock();
+        ci.rcv_saddr = t.laddr;
+        ci.num = t.lport;
+        ci.tuple = Some(*t);
+        ci.conn = Conn::from_child(init);
+    }
+    child.set_state(ESTABLISHED);
+    let mut tables = rt.tables.lock();
+    // The request may have been dropped meanwhile (timer, listener close).
+    let still = match req {
+        Some(r) => matches!(tables.ehash_lookup(t), Some(Ehash::Req(x)) if Arc::ptr_eq(&x, r)),
+        None => true,
+    };
+    if !still || l.state() != LISTEN {
+        drop(tables);
+        child.set_state(CLOSE);
+        return;
+    }
+    // The child holds the listener's port too (__inet_inherit_port).
+    let entry = crate::inet_hashtables::BindEntry {
+        addr: t.laddr,
+        sk: child.clone(),
+    };
+    if tables.bind_insert(t.lport, entry, |_| ()).is_err() {
+        drop(tables);
+        child.set_state(CLOSE);
+        rt.inc(Mib::ListenDrops);
+        return;
+    }
+    let old = match req {
+        Some(_) => tables.ehash_replace(t, Ehash::Est(child.clone())),
+        None => {
+            if tables.ehash_insert(*t, Ehash::Est(child.clone())).is_err() {
+                let e = tables.bind_remove(t.lport, &child);
+                drop(tables);
+                drop(e);
+                child.set_state(CLOSE);
+                return;
+            }
+            None
+        }
+    };
+    let young = req.map(|r| r.state.lock().num_timeout == 0);
+    {
+        let mut i = l.tcp().inner.lock();
+        if let Some(young) = young {
+            i.syn_qlen = i.syn_qlen.saturating_sub(1);
+            if young {
+                i.syn_young = i.syn_young.saturating_sub(1);
+            }
+        }
+        // Room was reserved at listen() (capacity backlog + 1) and checked
+        // by sk_acceptq_is_full before; only a race with another CPU can
+        // find it full, and then the child goes as if never made.
+        if i.accept_queue.push(child.clone()).is_ok() {
+            l.set_ack_backlog(l.ack_backlog() + 1);
+        } else {
+            drop(i);
+            let e = tables.ehash_remove(t, |e| matches!(e, Ehash::Est(s) if s.id() == child.id()));
+            let b = tables.bind_remove(t.lport, &child);
+            drop(tables);
+            drop((e, b, old));
+            child.set_state(CLOSE);
+            rt.inc(Mib::ListenOverflows);
+            return;
+        }
+    }
+    drop(tables);
+    drop(old);
+    rt.inc(Mib::PassiveOpens);
+    l.data_ready();
+}
+
+/// A segment for a synchronised connection. Until the data path exists
+/// (issue 5) only resets are acted on: an in-window RST kills the
+/// connection, as `tcp_reset` does.
+fn established_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdict {
+    if !seg.flags.contains(TcpFlags::RST) {
+        return Verdict::Consumed;
+    }
+    let (tuple, exact) = {
+        let i = sk.tcp().inner.lock();
+        (i.tuple, seg.seq == i.conn.rcv_nxt)
+    };
+    if !exact {
+        return Verdict::Consumed;
+    }
+    let Some(tuple) = tuple else { return Verdict::Consumed };
+    sk.set_state(CLOSE);
+    sk.set_err(crate::sys::bindings::ECONNRESET);
+    let old = net
+        .rtcp()
+        .tables
+        .lock()
+        .ehash_remove(&tuple, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
+    drop(old);
+    Verdict::Consumed
+}
