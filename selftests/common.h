@@ -654,13 +654,21 @@ static inline int raw_open(void)
  */
 static const unsigned char syn_opts_nots[12] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7 };
 
+/* How raw_seg_mangled() breaks a segment. */
+enum mangle {
+	MANGLE_NONE,
+	MANGLE_CSUM,		/* TCP checksum off by one */
+	MANGLE_DOFF,		/* data offset 4: a header shorter than 20 bytes */
+	MANGLE_DOFF_LONG,	/* data offset past the end of the segment */
+};
+
 /*
  * Sends one TCP segment @src:@sport > @dst:@dport through raw socket @fd
- * (IP header ours, checksums right). 0 or errno.
+ * (IP header ours, checksums right unless @how says). 0 or errno.
  */
-static inline int raw_seg(int fd, const char *src, int sport, const char *dst, int dport,
-			  uint32_t seq, uint32_t ack, int flags, int win,
-			  const unsigned char *opt, int optlen)
+static inline int raw_seg_mangled(int fd, const char *src, int sport, const char *dst,
+				  int dport, uint32_t seq, uint32_t ack, int flags, int win,
+				  const unsigned char *opt, int optlen, enum mangle how)
 {
 	unsigned char b[80] = { 0x45 };
 	struct sockaddr_in to = sin_of(dst, 0);
@@ -686,12 +694,42 @@ static inline int raw_seg(int fd, const char *src, int sport, const char *dst, i
 	th[13] = flags;
 	th[14] = win >> 8; th[15] = win;
 	memcpy(th + 20, opt, optlen);
+	if (how == MANGLE_DOFF)
+		th[12] = 4 << 4;
+	if (how == MANGLE_DOFF_LONG)
+		th[12] = 15 << 4;
 	sum = (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff) + IPPROTO_TCP + tlen;
 	ck = inet_csum(th, tlen, sum);
+	if (how == MANGLE_CSUM)
+		ck ^= 1;
 	th[16] = ck >> 8; th[17] = ck;
 	if (sendto(fd, b, len, 0, (struct sockaddr *)&to, sizeof(to)) != len)
 		return errno;
 	return 0;
+}
+
+static inline int raw_seg(int fd, const char *src, int sport, const char *dst, int dport,
+			  uint32_t seq, uint32_t ack, int flags, int win,
+			  const unsigned char *opt, int optlen)
+{
+	return raw_seg_mangled(fd, src, sport, dst, dport, seq, ack, flags, win, opt, optlen,
+			       MANGLE_NONE);
+}
+
+/* Counter @name of /proc/net/rust_tcp_stat in the current netns, or -1. */
+static inline long rust_tcp_stat(const char *name)
+{
+	char line[128], key[64];
+	long v, found = -1;
+	FILE *f = fopen("/proc/net/rust_tcp_stat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", key, &v) == 2 && !strcmp(key, name))
+			found = v;
+	fclose(f);
+	return found;
 }
 
 /*

@@ -626,4 +626,29 @@ TEST_F_TIMEOUT(srv, close_listener_resets_children, TIMEOUT)
 	EXPECT_EQ(0, cap_wait_sent(self->cap, &p, 1500, FAKE_PORT, TH_SYN, TH_SYN));
 }
 
+/*
+ * Malformed SYNs get no answer from either stack (Linux drops them in
+ * tcp_v4_rcv), and rust_tcp counts them: a bad checksum in InCsumErrors, an
+ * impossible data offset in InErrs. A good SYN afterwards is answered.
+ */
+TEST_F_TIMEOUT(srv, malformed_segments_dropped_and_counted, TIMEOUT)
+{
+	static const enum mangle how[] = { MANGLE_CSUM, MANGLE_DOFF, MANGLE_DOFF_LONG };
+	long csum0 = rust_tcp_stat("InCsumErrors"), errs0 = rust_tcp_stat("InErrs");
+	int l = listener(_metadata, self, SERVER_ADDR, 8);
+
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(0, raw_seg_mangled(self->raw, FAKE_ADDR, FAKE_PORT + i, SERVER_ADDR,
+					     self->port, 1000000u * (i + 1), 0, TH_SYN, 64240,
+					     syn_opts_nots, 12, how[i]));
+	EXPECT_EQ(0, synacks_within(self, 500));
+	if (variant->rust) {
+		EXPECT_EQ(csum0 + 1, rust_tcp_stat("InCsumErrors"));
+		EXPECT_EQ(errs0 + 2, rust_tcp_stat("InErrs"));
+	}
+	ASSERT_EQ(0, fake_syn_only(self, 5));
+	EXPECT_EQ(1u << 5, synacks_within(self, 800));
+	close(l);
+}
+
 TEST_HARNESS_MAIN
