@@ -265,13 +265,19 @@ pub(crate) fn abort(sk: &Sock<'_>) {
         options: crate::proto::tcp_hdr::TcpOptions::new(),
     };
     crate::tcp_output::send_reset(&net, &tuple, sk.bound_dev_if(), &rst, true);
-    let old = net
-        .rtcp()
+    unhash_established(sk, &tuple);
+    unbind(sk);
+}
+
+/// Takes `sk`'s connection `t` out of the ehash (the ehash half of
+/// `inet_unhash`), dropping the table's reference after the lock.
+pub(crate) fn unhash_established(sk: &Sock<'_>, t: &crate::tcp::FourTuple) {
+    let old = sk
+        .netns()
         .tables
         .lock()
-        .ehash_remove(&tuple, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
+        .ehash_remove(t, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
     drop(old);
-    unbind(sk);
 }
 
 /// Stops listening (`inet_csk_listen_stop`): pending requests die, queued

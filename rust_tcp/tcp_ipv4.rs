@@ -109,7 +109,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
     match owner {
         Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
         Owner::Req(r) => request_rcv(net, r, &seg),
-        Owner::Est(s) => established_rcv(net, &s, &seg),
+        Owner::Est(s) => established_rcv(&s, &seg),
     }
 }
 
@@ -480,7 +480,7 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
 /// A segment for a synchronised connection. Until the data path exists
 /// (issue 5) only resets are acted on: an in-window RST kills the
 /// connection, as `tcp_reset` does.
-fn established_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdict {
+fn established_rcv(sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdict {
     if !seg.flags.contains(TcpFlags::RST) {
         return Verdict::Consumed;
     }
@@ -494,11 +494,6 @@ fn established_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdic
     let Some(tuple) = tuple else { return Verdict::Consumed };
     sk.set_state(CLOSE);
     sk.set_err(crate::sys::bindings::ECONNRESET);
-    let old = net
-        .rtcp()
-        .tables
-        .lock()
-        .ehash_remove(&tuple, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
-    drop(old);
+    crate::inet_connection_sock::unhash_established(sk, &tuple);
     Verdict::Consumed
 }
