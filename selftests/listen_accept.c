@@ -651,4 +651,37 @@ TEST_F_TIMEOUT(srv, malformed_segments_dropped_and_counted, TIMEOUT)
 	close(l);
 }
 
+/*
+ * Two SO_REUSEPORT listeners on one address and port share the SYNs by flow
+ * hash (reuseport_select_sock): sixteen flows complete, and each listener
+ * accepts some of them.
+ */
+TEST_F_TIMEOUT(srv, reuseport_group_spreads_syns, TIMEOUT)
+{
+	int one = 1, l[2], got[2] = { 0, 0 }, ports[16];
+
+	ASSERT_EQ(0, netns_enter(self->h.ns_s));
+	for (int k = 0; k < 2; k++) {
+		l[k] = socket(self->family, SOCK_STREAM, 0);
+		ASSERT_LE(0, l[k]);
+		ASSERT_EQ(0, setsockopt(l[k], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
+		ASSERT_EQ(0, bind_to(l[k], SERVER_ADDR, self->port));
+		ASSERT_EQ(0, listen(l[k], 16));
+	}
+	for (int i = 0; i < 16; i++) {
+		int64_t isn = fake_syn(self, i, 1000, NULL);
+
+		ASSERT_LE(0, isn);
+		ASSERT_EQ(0, fake_ack(self, i, isn));
+	}
+	msleep(100);
+	for (int k = 0; k < 2; k++) {
+		got[k] = drain(l[k], ports, 16);
+		close(l[k]);
+	}
+	EXPECT_EQ(16, got[0] + got[1]);
+	EXPECT_LT(0, got[0]);
+	EXPECT_LT(0, got[1]);
+}
+
 TEST_HARNESS_MAIN
