@@ -684,4 +684,26 @@ TEST_F_TIMEOUT(srv, reuseport_group_spreads_syns, TIMEOUT)
 	EXPECT_LT(0, got[1]);
 }
 
+/*
+ * A retransmitted SYN for a pending request is answered at once with the
+ * same SYN-ACK (tcp_check_req), well before the 1 s SYN-ACK timer; a
+ * second one within tcp_invalid_ratelimit (500 ms) is not.
+ */
+TEST_F_TIMEOUT(srv, duplicate_syn_resends_synack, TIMEOUT)
+{
+	int l = listener(_metadata, self, SERVER_ADDR, 8);
+	int64_t isn = fake_syn(self, 0, 500, NULL);
+	struct pkt p;
+
+	ASSERT_LE(0, isn);
+	msleep(200);
+	cap_drain(self->cap);
+	ASSERT_EQ(0, fake_syn_only(self, 0));
+	ASSERT_EQ(1, cap_wait_sent(self->cap, &p, 300, FAKE_PORT, 0xff, TH_SYN | TH_ACK));
+	EXPECT_EQ(isn, p.seq);
+	ASSERT_EQ(0, fake_syn_only(self, 0));
+	EXPECT_EQ(0, cap_wait_sent(self->cap, &p, 150, FAKE_PORT, 0xff, TH_SYN | TH_ACK));
+	close(l);
+}
+
 TEST_HARNESS_MAIN
