@@ -159,9 +159,10 @@ pub struct HashConnect {
 ///   once, only on success.
 ///
 /// Returns `None` for `-EADDRNOTAVAIL` (no port; also for `low > high`,
-/// which Linux's validation never lets through). As in Linux, when the
-/// range has an odd number of ports one port of the second pass is asked
-/// twice and, for a one-port range, the port is asked twice.
+/// which Linux's validation never lets through). No port is asked twice;
+/// as in Linux, when the range has an odd number (> 1) of ports one port of
+/// `low`'s parity is never asked (offset 0, or offset `remaining` when the
+/// walk starts at 0).
 pub fn hash_connect_port(
     low: u16,
     high: u16,
@@ -341,12 +342,12 @@ pub enum EhashMatch<'a> {
 pub enum Established {
     /// No match: hash the socket in (`return 0`).
     Unique,
-    /// The match at this position of the iterator is a TIME_WAIT socket
-    /// that [`tcp_twsk_unique`] lets go: hash the socket in, apply the
-    /// [`TwReuse`], unlink the timewait socket from the established hash
+    /// The (first) match is a TIME_WAIT socket that [`tcp_twsk_unique`]
+    /// lets go: hash the socket in, apply the [`TwReuse`], unlink the
+    /// timewait socket from the established hash
     /// (`LINUX_MIB_TIMEWAITRECYCLED`) and later from its bind bucket, then
     /// deschedule it.
-    RecycleTimeWait(usize, TwReuse),
+    RecycleTimeWait(TwReuse),
     /// `-EADDRNOTAVAIL`.
     NotUnique,
 }
@@ -362,15 +363,16 @@ pub fn check_established<'a>(
     now_secs: u32,
     repair: bool,
 ) -> Established {
-    if let Some((i, m)) = matches.into_iter().enumerate().next() {
-        if let EhashMatch::TimeWait(tw) = m {
-            if let Some(r) = tcp_twsk_unique(tw, tw_reuse, from_hash_connect, now_secs, repair) {
-                return Established::RecycleTimeWait(i, r);
+    match matches.into_iter().next() {
+        None => Established::Unique,
+        Some(EhashMatch::TimeWait(tw)) => {
+            match tcp_twsk_unique(tw, tw_reuse, from_hash_connect, now_secs, repair) {
+                Some(r) => Established::RecycleTimeWait(r),
+                None => Established::NotUnique,
             }
         }
-        return Established::NotUnique;
+        Some(EhashMatch::Sock) => Established::NotUnique,
     }
-    Established::Unique
 }
 
 #[cfg(test)]
@@ -430,14 +432,17 @@ mod tests {
     }
 
     #[test]
-    fn odd_count_repeats_one_port() {
-        // [1, 3]: remaining 3 -> 2. First pass 1, 3; second 2, then
-        // 4 - 2 = 2 again.
-        assert_eq!(trace(1, 3, false, 0, 0), [1, 3, 2, 2]);
-        // One port: asked twice? remaining 1 stays 1; one pass, offset 1 is
-        // odd but remaining == 1 stops.
+    fn odd_count_skips_one_port() {
+        // [1, 3]: remaining 3 -> 2. First pass offset 0: port 1 only;
+        // second pass offset 1: port 2. Port 3 is never asked.
+        assert_eq!(trace(1, 3, false, 0, 0), [1, 2]);
+        // [1, 5], start offset 2: 3, 5 (offset 4 = remaining, below high,
+        // not wrapped); then 4, 6 - 4 = 2. Port 1 is never asked.
+        assert_eq!(trace(1, 5, false, 2u64 << 32, 0), [3, 5, 4, 2]);
+        // One port: remaining 1, a single pass (offset 1 is odd but
+        // remaining == 1 stops).
         assert_eq!(trace(5, 5, false, 0, 0), [5]);
-        // Two ports.
+        // Two ports: offset 1 rounds down to 0.
         assert_eq!(trace(5, 6, false, 1u64 << 32, 0), [5, 6]);
     }
 
@@ -495,14 +500,20 @@ mod tests {
             |p| PortCheck::ConnectShared { unique: p == 11 },
         );
         assert_eq!(r.map(|h| (h.port, h.perturb_add)), Some((11, 2)));
-        assert_eq!(hash_connect_port(2, 1, false, 0, 0, || 0, |_| PortCheck::Free), None);
+        assert_eq!(
+            hash_connect_port(2, 1, false, 0, 0, || 0, |_| PortCheck::Free),
+            None
+        );
     }
 
     #[test]
     fn classify_buckets() {
         let bind = BindBucket::new();
         let conn = BindBucket::new_for_connect();
-        assert_eq!(PortCheck::classify(true, None, || true), PortCheck::Reserved);
+        assert_eq!(
+            PortCheck::classify(true, None, || true),
+            PortCheck::Reserved
+        );
         assert_eq!(PortCheck::classify(false, None, || false), PortCheck::Free);
         assert_eq!(
             PortCheck::classify(false, Some(&bind), || true),
@@ -602,14 +613,17 @@ mod tests {
     fn established_check() {
         let t = tw(100);
         let old = tw(0);
-        assert_eq!(check_established([], 1, true, 200, false), Established::Unique);
+        assert_eq!(
+            check_established([], 1, true, 200, false),
+            Established::Unique
+        );
         assert_eq!(
             check_established([EhashMatch::Sock], 1, true, 200, false),
             Established::NotUnique
         );
         assert!(matches!(
             check_established([EhashMatch::TimeWait(&t)], 1, true, 200, false),
-            Established::RecycleTimeWait(0, _)
+            Established::RecycleTimeWait(_)
         ));
         assert_eq!(
             check_established([EhashMatch::TimeWait(&old)], 1, true, 200, false),

@@ -8,16 +8,20 @@
 //! ISNs ([`siphash`], [`secure_seq`]), bind and port-allocation rules
 //! ([`inet_hashtables`], [`inet_connection_sock`]) and the passive-open
 //! handshake ([`request_sock`], [`tcp_input`], [`tcp_minisocks`],
-//! [`tcp_output`], [`tcp_ipv4`]). Files are named after the Linux file
+//! [`tcp_output`], [`tcp_ipv4`]), the active open ([`af_inet`],
+//! [`inet_hash_connect`], [`tcp_connect`], [`tcp_timer`]) and receive
+//! windows ([`tcp_window`]). Files are named after the Linux file
 //! whose logic they mirror. It depends on `core` only (no `alloc`, no
 //! `std`), contains no `unsafe`, and never panics on any input, so the same
 //! files are compiled into the kernel module and into a host crate
 //! (`rust_tcp/proto/Cargo.toml`) where they are unit- and property-tested
 //! with `cargo test`.
 
+pub mod af_inet;
 pub mod checksum;
 pub mod create;
 pub mod inet_connection_sock;
+pub mod inet_hash_connect;
 pub mod inet_hashtables;
 pub mod ip_hdr;
 pub mod request_sock;
@@ -25,8 +29,12 @@ pub mod secure_seq;
 pub mod seq;
 pub mod siphash;
 pub mod syncookies;
+pub mod tcp_connect;
 pub mod tcp_hdr;
 pub mod tcp_input;
 pub mod tcp_ipv4;
 pub mod tcp_minisocks;
 pub mod tcp_output;
+pub mod tcp_states;
+pub mod tcp_timer;
+pub mod tcp_window;
