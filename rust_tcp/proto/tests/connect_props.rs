@@ -10,11 +10,13 @@ use rust_tcp_proto::tcp_connect::{
     syn_repr, synsent_rcv, ClientSock, ClientState, ClientSysctls, ConnectParams, SynSentAction,
     SynSentCtx,
 };
-use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpOptions, TcpSegment, MAX_WSCALE};
-use rust_tcp_proto::tcp_input::SynSysctls;
+use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpSegment, MAX_WSCALE};
 use rust_tcp_proto::tcp_timer::{SynRtx, SynTimerCtx, SynTimerStep};
 use rust_tcp_proto::tcp_window::{select_window, tcp_receive_window, RcvWindow, WindowSysctls};
 use std::collections::HashSet;
+
+mod common;
+use common::{syn_options, syn_sysctls};
 
 fn check_kind() -> impl Strategy<Value = PortCheck> {
     prop_oneof![
@@ -145,34 +147,6 @@ fn params(isn: u32, mss: u16, mtu: u32, space: i32) -> ConnectParams {
     }
 }
 
-fn options() -> impl Strategy<Value = TcpOptions> {
-    (
-        any::<Option<u16>>(),
-        prop::option::of(0..=MAX_WSCALE),
-        any::<bool>(),
-        any::<Option<(u32, u32)>>(),
-    )
-        .prop_map(|(mss, wscale, sack_perm, timestamp)| TcpOptions {
-            mss,
-            wscale,
-            sack_perm,
-            timestamp,
-            ..TcpOptions::new()
-        })
-}
-
-fn syn_sysctls() -> impl Strategy<Value = SynSysctls> {
-    (0u8..3, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(timestamps, sack, window_scaling, workaround_signed_windows)| SynSysctls {
-            timestamps,
-            sack,
-            window_scaling,
-            workaround_signed_windows,
-            ..SynSysctls::DEFAULT
-        },
-    )
-}
-
 proptest! {
     /// Any segment in SYN_SENT: no panic; ESTABLISHED only for SYN+ACK
     /// without RST acking exactly iss + 1; SYN_RECV only for a SYN without
@@ -189,7 +163,7 @@ proptest! {
         ack_off in prop_oneof![Just(1u32), Just(0u32), Just(2u32), any::<u32>()],
         flags: u8,
         win: u16,
-        opts in options(),
+        opts in syn_options(),
         now_ms: u32,
         now_secs: u32,
         delay: bool,

@@ -12,44 +12,8 @@ use rust_tcp_proto::tcp_ipv4::{reqsk_ack_repr, rst_for};
 use rust_tcp_proto::tcp_minisocks::{check_req, CheckReqAction, CheckReqCtx};
 use rust_tcp_proto::tcp_output::{select_initial_window, synack_repr};
 
-const L: [u8; 4] = [10, 0, 0, 1];
-const R: [u8; 4] = [10, 0, 0, 2];
-
-fn options() -> impl Strategy<Value = TcpOptions> {
-    (
-        any::<Option<u16>>(),
-        prop::option::of(0..=MAX_WSCALE),
-        any::<bool>(),
-        any::<Option<(u32, u32)>>(),
-    )
-        .prop_map(|(mss, wscale, sack_perm, timestamp)| TcpOptions {
-            mss,
-            wscale,
-            sack_perm,
-            timestamp,
-            ..TcpOptions::new()
-        })
-}
-
-fn segment<'a>(
-    (sp, dp, seq, ack, flags, win): (u16, u16, u32, u32, u8, u16),
-    options: TcpOptions,
-    payload: &'a [u8],
-) -> TcpSegment<'a> {
-    TcpSegment {
-        src_port: sp,
-        dst_port: dp,
-        seq: SeqNum(seq),
-        ack: SeqNum(ack),
-        flags: TcpFlags(flags),
-        window: win,
-        checksum: 0,
-        urgent: 0,
-        header_len: 20 + options.wire_len(),
-        options,
-        payload,
-    }
-}
+mod common;
+use common::syn_options;
 
 fn sysctls() -> impl Strategy<Value = SynSysctls> {
     (
@@ -79,6 +43,29 @@ fn sysctls() -> impl Strategy<Value = SynSysctls> {
                 }
             },
         )
+}
+
+const L: [u8; 4] = [10, 0, 0, 1];
+const R: [u8; 4] = [10, 0, 0, 2];
+
+fn segment<'a>(
+    (sp, dp, seq, ack, flags, win): (u16, u16, u32, u32, u8, u16),
+    options: TcpOptions,
+    payload: &'a [u8],
+) -> TcpSegment<'a> {
+    TcpSegment {
+        src_port: sp,
+        dst_port: dp,
+        seq: SeqNum(seq),
+        ack: SeqNum(ack),
+        flags: TcpFlags(flags),
+        window: win,
+        checksum: 0,
+        urgent: 0,
+        header_len: 20 + options.wire_len(),
+        options,
+        payload,
+    }
 }
 
 fn listener() -> impl Strategy<Value = ListenerParams> {
@@ -117,7 +104,7 @@ fn listener() -> impl Strategy<Value = ListenerParams> {
 fn request() -> impl Strategy<Value = RequestSock> {
     (
         any::<(u16, u16, u32, u32, u16, u32)>(),
-        options(),
+        syn_options(),
         listener(),
         sysctls(),
         any::<(u32, u8, u8)>(),
@@ -173,7 +160,7 @@ proptest! {
     fn check_req_invariants(mut r in request(),
                             hdr in any::<(u16, u16, u32, u32, u8, u16)>(),
                             near_seq in prop::option::of(0u32..4), near_ack in any::<bool>(),
-                            opts in options(), payload in prop::collection::vec(any::<u8>(), 0..4),
+                            opts in syn_options(), payload in prop::collection::vec(any::<u8>(), 0..4),
                             now: u32, ts in 0u8..3, defer in 0u8..4) {
         let (sp, dp, mut seq, mut ackno, flags, win) = hdr;
         // Bias towards the interesting region around the ISNs.
@@ -228,7 +215,7 @@ proptest! {
     }
 
     #[test]
-    fn reset_replies(hdr in any::<(u16, u16, u32, u32, u8, u16)>(), opts in options(),
+    fn reset_replies(hdr in any::<(u16, u16, u32, u32, u8, u16)>(), opts in syn_options(),
                      payload in prop::collection::vec(any::<u8>(), 0..8)) {
         let seg = segment(hdr, opts, &payload);
         match rst_for(&seg) {

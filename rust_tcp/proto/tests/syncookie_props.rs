@@ -20,6 +20,9 @@ use rust_tcp_proto::tcp_input::{ListenerParams, SynSysctls};
 use rust_tcp_proto::tcp_minisocks::child_init;
 use rust_tcp_proto::tcp_output::synack_repr;
 
+mod common;
+use common::{syn_options, syn_sysctls};
+
 fn secret() -> impl Strategy<Value = SyncookieSecret> {
     any::<[u8; 32]>().prop_map(SyncookieSecret::from_le_bytes)
 }
@@ -82,34 +85,6 @@ fn ts_opts() -> impl Strategy<Value = CookieTsOpts> {
             sack_ok,
             ecn_ok,
         })
-}
-
-fn syn_options() -> impl Strategy<Value = TcpOptions> {
-    (
-        any::<Option<u16>>(),
-        prop::option::of(0..=MAX_WSCALE),
-        any::<bool>(),
-        any::<Option<(u32, u32)>>(),
-    )
-        .prop_map(|(mss, wscale, sack_perm, timestamp)| TcpOptions {
-            mss,
-            wscale,
-            sack_perm,
-            timestamp,
-            ..TcpOptions::new()
-        })
-}
-
-fn sysctls() -> impl Strategy<Value = SynSysctls> {
-    (0u8..3, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(timestamps, sack, window_scaling, workaround_signed_windows)| SynSysctls {
-            timestamps,
-            sack,
-            window_scaling,
-            workaround_signed_windows,
-            ..SynSysctls::DEFAULT
-        },
-    )
 }
 
 fn listener() -> impl Strategy<Value = ListenerParams> {
@@ -298,7 +273,7 @@ proptest! {
     /// rebuild the same request.
     #[test]
     fn handshake_round_trip(sp: u16, dp: u16, isn: u32, win: u16, opts in syn_options(),
-                            l in listener(), sys in sysctls(), s in secret(), count: u32,
+                            l in listener(), sys in syn_sysctls(), s in secret(), count: u32,
                             next: bool, ts_off: u32, ecn_syn: bool, ecn_route: bool,
                             now_ms: u64, peer_tsval: u32) {
         const L: [u8; 4] = [192, 168, 0, 1];
