@@ -8,9 +8,16 @@ use crate::inet_connection_sock as icsk;
 use crate::proto::create::{check_create, CreateError};
 use crate::sys::bindings as b;
 use crate::sys::errno;
-use crate::sys::sock::{Sock, SockRef};
+use crate::proto::af_inet::{
+    sock_error, stream_connect_start, stream_connect_wait, stream_connect_woken, ConnectError, ConnectStart, ConnectStep,
+    SocketState,
+};
+use crate::proto::tcp_timer::MAX_TCP_SYNCNT;
+use crate::sys::net::Sysctl;
+use crate::sys::sock::{Sock, SockLockGuard, SockRef, WaitFor};
 use crate::sys::socket::{poll, Family, Name, StreamOps, SOL_SOCKET, SO_REUSEPORT};
-use crate::tcp_states::{CLOSE, LISTEN, SYN_SENT};
+use crate::tcp_ipv4::connect_errno;
+use crate::tcp_states::{CLOSE, LISTEN, SYN_RECV, SYN_SENT};
 use kernel::prelude::*;
 
 /// TCP stream sockets: the family's only protocol.
@@ -55,7 +62,9 @@ impl StreamOps for TcpStream {
         if shutdown & b::RCV_SHUTDOWN as u8 != 0 {
             mask |= poll::EPOLLIN | poll::EPOLLRDNORM | poll::EPOLLRDHUP;
         }
-        if state != SYN_SENT && shutdown & b::SEND_SHUTDOWN as u8 == 0 {
+        // Connected, or closed: writable (no send queue yet), whether or
+        // not SEND_SHUTDOWN is set, as tcp_poll answers.
+        if state != SYN_SENT && state != SYN_RECV {
             mask |= poll::EPOLLOUT | poll::EPOLLWRNORM;
         }
         if sk.err() != 0 {
@@ -77,6 +86,74 @@ impl StreamOps for TcpStream {
 
     fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef> {
         icsk::accept(sk, nonblock)
+    }
+
+    fn connect(
+        sk: &Sock<'_>,
+        g: &SockLockGuard<'_>,
+        state: &mut SocketState,
+        addr: &[u8],
+        addr_len: usize,
+        nonblock: bool,
+    ) -> Result {
+        // __inet_stream_connect().
+        let family = match addr {
+            [a, b, ..] => u16::from_ne_bytes([*a, *b]),
+            _ => 0,
+        };
+        // Linux holds the socket lock from tcp_v4_connect() to here, so the
+        // answer to the SYN waits in the backlog and the state is still
+        // SYN_SENT; our receive path does not wait for that lock, so the
+        // state it may already have changed is read only after sleeping.
+        let mut just_sent = false;
+        let pending = match stream_connect_start(addr_len, family, *state, sk.state(), false, false) {
+            ConnectStart::Fail(e) => return Err(connect_errno(e)),
+            ConnectStart::Disconnect => {
+                sk.inc_disconnects();
+                crate::tcp::disconnect(sk);
+                *state = SocketState::Unconnected;
+                return Ok(());
+            }
+            ConnectStart::Connect => {
+                crate::tcp_ipv4::v4_connect(sk, addr, addr_len)?;
+                *state = SocketState::Connecting;
+                just_sent = true;
+                ConnectError::InProgress
+            }
+            ConnectStart::Wait(e) => e,
+        };
+        let mut timeo = sk.sndtimeo(nonblock);
+        let now = if just_sent { SYN_SENT } else { sk.state() };
+        let mut step = stream_connect_wait(pending, now, timeo.is_zero());
+        if step == ConnectStep::Wait {
+            let infinite = timeo.is_infinite();
+            let disconnects = sk.disconnects();
+            let signal = sk.wait_locked::<ConnectDone>(g, &mut timeo);
+            step = stream_connect_woken(
+                pending,
+                timeo.is_zero(),
+                signal,
+                infinite,
+                sk.disconnects() != disconnects,
+                sk.state(),
+            );
+        }
+        match step {
+            ConnectStep::Connected => {
+                *state = SocketState::Connected;
+                Ok(())
+            }
+            ConnectStep::SockError => {
+                // Refused, timed out or reset: report it and start over.
+                let err = sock_error(sk.take_err());
+                *state = SocketState::Unconnected;
+                sk.inc_disconnects();
+                crate::tcp::disconnect(sk);
+                Err(connect_errno(err))
+            }
+            ConnectStep::Return(e) => Err(connect_errno(e)),
+            ConnectStep::Wait => Err(connect_errno(pending)),
+        }
     }
 
     fn getname(sk: &Sock<'_>, peer: bool) -> Result<Name> {
@@ -108,8 +185,53 @@ impl StreamOps for TcpStream {
                 sk.set_reuseport(val != 0);
                 Ok(())
             }
-            // TCP-level options come with the connection state they touch.
+            (SOL_TCP, TCP_SYNCNT) => {
+                // tcp_sock_set_syncnt().
+                if !(1..=i32::from(MAX_TCP_SYNCNT)).contains(&val) {
+                    return Err(EINVAL);
+                }
+                sk.tcp().inner.lock().syn_retries = val as u8;
+                Ok(())
+            }
+            (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => {
+                sk.tcp().inner.lock().bind_address_no_port = val != 0;
+                Ok(())
+            }
+            // Other options come with the connection state they touch.
             _ => Err(errno(b::EOPNOTSUPP)),
         }
+    }
+
+    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32> {
+        match (level, optname) {
+            (SOL_TCP, TCP_SYNCNT) => {
+                let own = sk.tcp().inner.lock().syn_retries;
+                Ok(if own != 0 {
+                    i32::from(own)
+                } else {
+                    sk.net().sysctl(Sysctl::RUST_TCP_SYSCTL_SYN_RETRIES)
+                })
+            }
+            (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.tcp().inner.lock().bind_address_no_port)),
+            _ => Err(errno(b::EOPNOTSUPP)),
+        }
+    }
+}
+
+/// `SOL_IP` and `IP_BIND_ADDRESS_NO_PORT` (uapi/linux/in.h).
+const SOL_IP: i32 = 0;
+const IP_BIND_ADDRESS_NO_PORT: i32 = 24;
+/// `SOL_TCP` and `TCP_SYNCNT` (uapi/linux/tcp.h).
+const SOL_TCP: i32 = 6;
+const TCP_SYNCNT: i32 = 7;
+
+/// `inet_wait_for_connect()` sleeps until the socket leaves SYN_SENT and
+/// SYN_RECV.
+struct ConnectDone;
+
+impl WaitFor for ConnectDone {
+    fn ready(sk: &Sock<'_>) -> bool {
+        let s = sk.state();
+        s != SYN_SENT && s != SYN_RECV
     }
 }

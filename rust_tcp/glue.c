@@ -156,6 +156,22 @@ int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which)
 		return READ_ONCE(net->ipv4.sysctl_tcp_workaround_signed_windows);
 	case RUST_TCP_SYSCTL_TCP_ECN:
 		return READ_ONCE(net->ipv4.sysctl_tcp_ecn);
+	case RUST_TCP_SYSCTL_SYN_LINEAR_TIMEOUTS:
+		return READ_ONCE(net->ipv4.sysctl_tcp_syn_linear_timeouts);
+	case RUST_TCP_SYSCTL_ECN_FALLBACK:
+		return READ_ONCE(net->ipv4.sysctl_tcp_ecn_fallback);
+	case RUST_TCP_SYSCTL_MIN_SND_MSS:
+		return READ_ONCE(net->ipv4.sysctl_tcp_min_snd_mss);
+	case RUST_TCP_SYSCTL_MTU_PROBING:
+		return READ_ONCE(net->ipv4.sysctl_tcp_mtu_probing);
+	case RUST_TCP_SYSCTL_BASE_MSS:
+		return READ_ONCE(net->ipv4.sysctl_tcp_base_mss);
+	case RUST_TCP_SYSCTL_TW_REUSE:
+		return READ_ONCE(net->ipv4.sysctl_tcp_tw_reuse);
+	case RUST_TCP_SYSCTL_APP_WIN:
+		return READ_ONCE(net->ipv4.sysctl_tcp_app_win);
+	case RUST_TCP_SYSCTL_SHRINK_WINDOW:
+		return READ_ONCE(net->ipv4.sysctl_tcp_shrink_window);
 	case RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS:
 		return jiffies_to_msecs(READ_ONCE(net->ipv4.sysctl_tcp_invalid_ratelimit));
 	}
@@ -212,10 +228,35 @@ unsigned int rust_tcp_glue_sk_uid(const struct sock *sk)
 	return from_kuid_munged(sock_net(sk)->user_ns, sk->sk_uid);
 }
 
-void rust_tcp_glue_sk_set_err(struct sock *sk, int err)
+void rust_tcp_glue_sk_error_report(struct sock *sk)
 {
-	WRITE_ONCE(sk->sk_err, err);
 	sk_error_report(sk);
+}
+
+void rust_tcp_glue_sk_state_change(struct sock *sk)
+{
+	sk->sk_state_change(sk);
+}
+
+int rust_tcp_glue_sock_error(struct sock *sk)
+{
+	return sock_error(sk);
+}
+
+int rust_tcp_glue_getsockopt_int(char __user *optval, int __user *optlen, int val)
+{
+	int len;
+
+	if (copy_from_user(&len, optlen, sizeof(int)))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+	if (copy_to_user(optlen, &len, sizeof(int)))
+		return -EFAULT;
+	if (copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }
 
 int rust_tcp_glue_mod_timer_ms(struct timer_list *timer, unsigned int ms)
@@ -281,6 +322,28 @@ long rust_tcp_glue_rcvtimeo(const struct sock *sk, bool noblock)
 	return sock_rcvtimeo(sk, noblock);
 }
 
+bool rust_tcp_glue_wait_locked(struct sock *sk, long *timeo,
+			       bool (*ready)(struct sock *sk))
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!ready(sk)) {
+		release_sock(sk);
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+		lock_sock(sk);
+		if (signal_pending(current) || !*timeo)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return signal_pending(current);
+}
+
+bool rust_tcp_glue_timeo_infinite(long timeo)
+{
+	return timeo == MAX_SCHEDULE_TIMEOUT;
+}
+
 long rust_tcp_glue_sndtimeo(const struct sock *sk, bool noblock)
 {
 	return sock_sndtimeo(sk, noblock);
@@ -313,6 +376,26 @@ int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
 	skb->protocol = htons(ETH_P_IP);
 	/* __ip_local_out fills in tot_len and the header checksum. */
 	return ip_local_out(net, NULL, skb);
+}
+
+int rust_tcp_glue_route_connect(struct net *net, __be32 *daddr, int oif,
+				__be32 *saddr, int *advmss, unsigned int *mtu)
+{
+	struct flowi4 fl4;
+	struct rtable *rt = rust_tcp_route(net, &fl4, *saddr, *daddr, oif);
+
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+	*saddr = fl4.saddr;
+	*daddr = fl4.daddr;
+	*advmss = dst_metric_advmss(&rt->dst);
+	*mtu = dst_mtu(&rt->dst);
+	ip_rt_put(rt);
+	return 0;
 }
 
 int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,

@@ -58,6 +58,14 @@ enum rust_tcp_sysctl {
 	RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS,
 	RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS,
 	RUST_TCP_SYSCTL_TCP_ECN,
+	RUST_TCP_SYSCTL_SYN_LINEAR_TIMEOUTS,
+	RUST_TCP_SYSCTL_ECN_FALLBACK,
+	RUST_TCP_SYSCTL_MIN_SND_MSS,
+	RUST_TCP_SYSCTL_MTU_PROBING,
+	RUST_TCP_SYSCTL_BASE_MSS,
+	RUST_TCP_SYSCTL_TW_REUSE,
+	RUST_TCP_SYSCTL_APP_WIN,
+	RUST_TCP_SYSCTL_SHRINK_WINDOW,
 };
 int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which);
 bool rust_tcp_glue_port_reserved(struct net *net, unsigned short port);
@@ -70,8 +78,11 @@ int rust_tcp_glue_sk_reuse(const struct sock *sk);
 int rust_tcp_glue_sk_reuseport(const struct sock *sk);
 /* The sock's owner uid in its netns's user namespace (sk_uid). */
 unsigned int rust_tcp_glue_sk_uid(const struct sock *sk);
-/* Publish sk_err and wake the socket's waiters (sk_error_report). */
-void rust_tcp_glue_sk_set_err(struct sock *sk, int err);
+/* sk_error_report() and sk->sk_state_change(): wake the socket's waiters. */
+void rust_tcp_glue_sk_error_report(struct sock *sk);
+void rust_tcp_glue_sk_state_change(struct sock *sk);
+/* sock_error(): sk_err negated and cleared (0 if none). */
+int rust_tcp_glue_sock_error(struct sock *sk);
 
 /*
  * SOL_SOCKET options come to our setsockopt (SOCK_CUSTOM_SOCKOPT), since
@@ -81,6 +92,8 @@ void rust_tcp_glue_custom_sockopt(struct socket *sock);
 void rust_tcp_glue_sk_set_reuseport(struct sock *sk, bool on);
 /* Reads an int option value as sk_setsockopt does (EINVAL if short). */
 int rust_tcp_glue_sockopt_int(sockptr_t optval, unsigned int optlen, int *val);
+/* Writes an int option value back as do_tcp_getsockopt does. */
+int rust_tcp_glue_getsockopt_int(char __user *optval, int __user *optlen, int val);
 
 /* timer_setup() is a macro; mod_timer() relative to now, in ms. */
 void rust_tcp_glue_timer_setup(struct timer_list *timer,
@@ -100,6 +113,15 @@ unsigned int rust_tcp_glue_hz(void);
 int rust_tcp_glue_wait(struct sock *sk, long *timeo, bool exclusive,
 		       bool (*ready)(struct sock *sk));
 long rust_tcp_glue_rcvtimeo(const struct sock *sk, bool noblock);
+/*
+ * inet_wait_for_connect(): with the socket lock held by the caller, sleep
+ * (the lock released) until ready(sk), a signal or *timeo runs out; *timeo
+ * is what is left. Returns whether a signal is pending.
+ */
+bool rust_tcp_glue_wait_locked(struct sock *sk, long *timeo,
+			       bool (*ready)(struct sock *sk));
+/* Whether timeo is MAX_SCHEDULE_TIMEOUT (no timeout). */
+bool rust_tcp_glue_timeo_infinite(long timeo);
 long rust_tcp_glue_sndtimeo(const struct sock *sk, bool noblock);
 
 /*
@@ -108,6 +130,14 @@ long rust_tcp_glue_sndtimeo(const struct sock *sk, bool noblock);
  */
 int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
 			  __be32 daddr, int oif);
+/*
+ * tcp_v4_connect's route lookup: the source address to use towards *daddr
+ * (*saddr, in: the bound address or 0), the destination itself (0.0.0.0
+ * routes to the loopback), the route's advmss and MTU; -ENETUNREACH
+ * for a multicast or broadcast route, or the routing error.
+ */
+int rust_tcp_glue_route_connect(struct net *net, __be32 *daddr, int oif,
+				__be32 *saddr, int *advmss, unsigned int *mtu);
 /* The route's advertised MSS (dst_metric_advmss) towards daddr, or <0. */
 int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
 			       int oif);

@@ -11,10 +11,10 @@ use crate::proto::inet_hashtables::{bind_conflict, check_bind, get_port_explicit
 use crate::request_sock::RequestSock;
 use crate::sys::errno;
 use crate::sys::net::{rtn, Net, Sysctl};
-use crate::sys::sock::{Sock, SockRef, WaitFor};
+use crate::sys::sock::{Sock, SockRef, WaitFor, SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK};
 use crate::sys::timer;
 use crate::sys::bindings as b;
-use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN};
+use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN, SYN_RECV, SYN_SENT};
 use crate::fifo::Fifo;
 use kernel::alloc::KVec;
 use kernel::prelude::*;
@@ -148,10 +148,26 @@ pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
     })?;
     let rt = net.rtcp();
     let mut t = rt.tables.lock();
-    let port = get_port(&mut t, &net, sk, addr, port, false)?;
+    // IP_BIND_ADDRESS_NO_PORT: the address now, the port at connect().
+    let no_port = port == 0 && sk.tcp().inner.lock().bind_address_no_port;
+    let num = if no_port {
+        0
+    } else {
+        get_port(&mut t, &net, sk, addr, port, false)?
+    };
     let mut inner = sk.tcp().inner.lock();
     inner.rcv_saddr = addr;
-    inner.num = port;
+    inner.num = num;
+    drop(inner);
+    // What bind() chose stays through a disconnect (sk_userlocks).
+    let mut locks = sk.userlocks() & !(SOCK_BINDADDR_LOCK | SOCK_BINDPORT_LOCK);
+    if addr != [0; 4] {
+        locks |= SOCK_BINDADDR_LOCK;
+    }
+    if port != 0 {
+        locks |= SOCK_BINDPORT_LOCK;
+    }
+    sk.set_userlocks(locks);
     Ok(())
 }
 
@@ -245,27 +261,13 @@ pub(crate) fn unbind(sk: &Sock<'_>) {
 /// (`tcp_disconnect` of a child as `inet_child_forget` does, and the
 /// interim close of a connected socket until the FIN path exists).
 pub(crate) fn abort(sk: &Sock<'_>) {
-    let (tuple, conn) = {
-        let mut i = sk.tcp().inner.lock();
-        let t = i.tuple.take();
-        (t, i.conn)
-    };
-    sk.set_state(CLOSE);
-    let Some(tuple) = tuple else { return };
-    let net = sk.net();
     // tcp_send_active_reset: RST|ACK at snd_nxt, acking what we got.
-    let rst = crate::proto::tcp_hdr::TcpRepr {
-        src_port: tuple.lport,
-        dst_port: tuple.rport,
-        seq: conn.snd_nxt,
-        ack: conn.rcv_nxt,
-        flags: crate::proto::tcp_hdr::TcpFlags::RST | crate::proto::tcp_hdr::TcpFlags::ACK,
-        window: 0,
-        urgent: 0,
-        options: crate::proto::tcp_hdr::TcpOptions::new(),
-    };
-    crate::tcp_output::send_reset(&net, &tuple, sk.bound_dev_if(), &rst, true);
-    unhash_established(sk, &tuple);
+    crate::tcp::send_active_reset(sk);
+    let tuple = sk.tcp().inner.lock().tuple.take();
+    sk.set_state(CLOSE);
+    if let Some(t) = tuple {
+        unhash_established(sk, &t);
+    }
     unbind(sk);
 }
 
@@ -317,8 +319,12 @@ pub(crate) fn close(sk: &Sock<'_>) {
     match sk.state() {
         LISTEN => listen_stop(sk),
         ESTABLISHED => abort(sk),
+        // An active open stops (a crossed-SYN one with a reset, until the
+        // FIN path exists).
+        SYN_SENT | SYN_RECV => crate::tcp::disconnect(sk),
         _ => (),
     }
+    sk.stop_timer(&sk.tcp().retrans_timer);
     unbind(sk);
 }
 

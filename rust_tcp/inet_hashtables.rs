@@ -13,7 +13,11 @@
 //! Both live under the netns's BH spinlock ([`crate::netns::RtcpNet`]).
 //! Inserting may allocate (GFP_ATOMIC), as Linux's bind buckets do.
 
+use crate::proto::inet_hash_connect::{hash_connect_port, perturb_index, PortCheck, INET_TABLE_PERTURB_SIZE};
 use crate::proto::inet_hashtables::BindBucket;
+use crate::proto::secure_seq::{ephemeral_timeseed, secure_ipv4_port_ephemeral};
+use crate::sys::net::{Net, Sysctl};
+use core::sync::atomic::{AtomicU32, Ordering};
 use crate::proto::siphash::{siphash_3u32, SipKey};
 use crate::request_sock::RequestSock;
 use crate::sys::kvec::swap_remove;
@@ -107,6 +111,19 @@ impl Tables {
     /// Records that `e.sk` holds `port`, creating the port's bucket if
     /// needed; `update` then sees the bucket (`inet_csk_update_fastreuse`).
     pub(crate) fn bind_insert(&mut self, port: u16, e: BindEntry, update: impl FnOnce(&mut BindBucket)) -> Result {
+        self.bind_insert_with(port, e, BindBucket::new(), update)
+    }
+
+    /// [`Tables::bind_insert`], with `fresh` as the bucket if the port has
+    /// none yet (`connect()` makes its buckets with both fast-reuse fields
+    /// at -1).
+    pub(crate) fn bind_insert_with(
+        &mut self,
+        port: u16,
+        e: BindEntry,
+        fresh: BindBucket,
+        update: impl FnOnce(&mut BindBucket),
+    ) -> Result {
         let chain = &mut self.bhash[Self::bbucket(port)];
         let i = match chain.iter().position(|b| b.port == port) {
             Some(i) => i,
@@ -114,7 +131,7 @@ impl Tables {
                 chain.push(
                     PortBucket {
                         port,
-                        tb: BindBucket::new(),
+                        tb: fresh,
                         owners: KVec::new(),
                     },
                     GFP_ATOMIC,
@@ -258,4 +275,89 @@ impl Tables {
         }
         true
     }
+}
+
+/// `table_perturb[]`: one global table, as Linux keeps it, so successive
+/// connects to one destination start their port search further on
+/// (RFC 6056 algorithm 4). Racy updates are harmless, as in Linux.
+static TABLE_PERTURB: [AtomicU32; INET_TABLE_PERTURB_SIZE] = [const { AtomicU32::new(0) }; INET_TABLE_PERTURB_SIZE];
+
+/// Fills `table_perturb[]` with random values (Linux does it on the first
+/// connect; module load is our first chance).
+pub(crate) fn init_table_perturb() {
+    for slot in TABLE_PERTURB.iter() {
+        slot.store(crate::sys::random_u32(), Ordering::Relaxed);
+    }
+}
+
+/// `inet_hash_connect()` under the tables lock: the local port of a
+/// connect() from `saddr` to `daddr:dport`, with `sk` hashed into the
+/// ehash (and, for a searched port, into the port's bind bucket).
+///
+/// A socket with a port already (`bound`, from bind()) keeps it if the
+/// 4-tuple is unique (`__inet_check_established`); otherwise the search of
+/// `__inet_hash_connect` runs over `ip_local_port_range`, skipping
+/// reserved ports and ports bind() holds, sharing ports that earlier
+/// connects hold when the 4-tuple differs. EADDRNOTAVAIL when nothing is
+/// left.
+pub(crate) fn inet_hash_connect(
+    t: &mut Tables,
+    net: &Net<'_>,
+    sk: &Sock<'_>,
+    saddr: [u8; 4],
+    daddr: [u8; 4],
+    dport: u16,
+    bound: u16,
+) -> Result<u16> {
+    let tuple = |lport| FourTuple {
+        laddr: saddr,
+        lport,
+        raddr: daddr,
+        rport: dport,
+    };
+    let not_avail = || crate::sys::errno(crate::sys::bindings::EADDRNOTAVAIL);
+    if bound != 0 {
+        if t.ehash_lookup(&tuple(bound)).is_some() {
+            return Err(not_avail());
+        }
+        t.ehash_insert(tuple(bound), Ehash::Est(sk.to_ref()))?;
+        return Ok(bound);
+    }
+    let low = u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_LOW)).map_err(|_| EINVAL)?;
+    let high = u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_HIGH)).map_err(|_| EINVAL)?;
+    let (j, hz) = crate::sys::jiffies64();
+    let offset = secure_ipv4_port_ephemeral(saddr, daddr, dport, &net.rtcp().seq_key, ephemeral_timeseed(j, hz));
+    let slot = &TABLE_PERTURB[perturb_index(offset)];
+    let found = {
+        let t: &Tables = t;
+        hash_connect_port(
+            low,
+            high,
+            false,
+            offset,
+            slot.load(Ordering::Relaxed),
+            || crate::sys::random_u32() as u8,
+            |p| {
+                PortCheck::classify(net.port_reserved(p), t.port_bucket(p).map(|b| &b.tb), || {
+                    t.ehash_lookup(&tuple(p)).is_none()
+                })
+            },
+        )
+    }
+    .ok_or_else(not_avail)?;
+    let port = found.port;
+    let entry = BindEntry {
+        addr: saddr,
+        sk: sk.to_ref(),
+    };
+    t.bind_insert_with(port, entry, BindBucket::new_for_connect(), |_| ())?;
+    if let Err(e) = t.ehash_insert(tuple(port), Ehash::Est(sk.to_ref())) {
+        // Cannot be taken (checked under this lock): only allocation fails.
+        // The entry goes back; the lock-held put is not the last reference
+        // (the caller holds the sock).
+        drop(t.bind_remove(port, sk));
+        return Err(e);
+    }
+    slot.store(slot.load(Ordering::Relaxed).wrapping_add(found.perturb_add), Ordering::Relaxed);
+    Ok(port)
 }

@@ -46,9 +46,13 @@ pub(crate) enum Mib {
     SyncookiesFailed,
     /// SYN-queue overflows answered with cookies (TCPReqQFullDoCookies).
     ReqQFullDoCookies,
+    /// connect()s that sent a SYN (ActiveOpens).
+    ActiveOpens,
+    /// Active opens that failed: refused, timed out, reset (AttemptFails).
+    AttemptFails,
 }
 
-const MIB_COUNT: usize = Mib::ReqQFullDoCookies as usize + 1;
+const MIB_COUNT: usize = Mib::AttemptFails as usize + 1;
 
 /// Names, in [`Mib`] order, for /proc and logs.
 pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
@@ -67,6 +71,8 @@ pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
     "SyncookiesRecv",
     "SyncookiesFailed",
     "TCPReqQFullDoCookies",
+    "ActiveOpens",
+    "AttemptFails",
 ];
 
 /// Per-netns state.

@@ -18,9 +18,11 @@ pub mod proto;
 mod request_sock;
 mod sys;
 mod tcp;
+mod tcp_input;
 mod tcp_ipv4;
 mod tcp_output;
 mod tcp_states;
+mod tcp_timer;
 
 module! {
     type: RustTcp,
@@ -46,6 +48,7 @@ impl kernel::Module for RustTcp {
             pr_err!("family={} is outside 1..{}\n", family, sys::bindings::NPROTO - 1);
             return Err(EINVAL);
         }
+        inet_hashtables::init_table_perturb();
         let proto = sys::sock::ProtoRegistration::new()?;
         let pernet = sys::net::PernetRegistration::new()?;
         let fam = sys::socket::FamilyRegistration::new(family, module).inspect_err(|e| {

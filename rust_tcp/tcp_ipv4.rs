@@ -12,7 +12,7 @@ use crate::inet_hashtables::Ehash;
 use crate::netns::Mib;
 use crate::proto::checksum::tcp_v4_verify;
 use crate::proto::ip_hdr::parse_ipv4;
-use crate::proto::tcp_hdr::{parse, TcpFlags, TcpSegment};
+use crate::proto::tcp_hdr::{parse, TcpSegment};
 use crate::proto::request_sock::RequestSock as ReqState;
 use crate::proto::secure_seq::{secure_tcp_seq_and_ts_off, secure_tcp_ts_off};
 use crate::proto::syncookies::{
@@ -33,7 +33,11 @@ use crate::sys::sock::{Sock, SockRef};
 use crate::sys::timer;
 use crate::tcp::{Conn, FourTuple};
 use crate::tcp_output::{send_reset, transmit};
-use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN};
+use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN, SYN_SENT};
+use crate::proto::af_inet::{check_connect, ConnectError, RouteKind};
+use crate::proto::tcp_connect::{connect_write_seq, ClientSysctls, ConnectParams};
+use crate::proto::tcp_window::WindowSysctls;
+use crate::sys::sock::SOCK_RCVBUF_LOCK;
 use kernel::sync::Arc;
 
 const IPPROTO_TCP: u8 = 6;
@@ -109,7 +113,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
     match owner {
         Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
         Owner::Req(r) => request_rcv(net, r, &seg),
-        Owner::Est(s) => established_rcv(&s, &seg),
+        Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
     }
 }
 
@@ -477,23 +481,96 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
     l.data_ready();
 }
 
-/// A segment for a synchronised connection. Until the data path exists
-/// (issue 5) only resets are acted on: an in-window RST kills the
-/// connection, as `tcp_reset` does.
-fn established_rcv(sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdict {
-    if !seg.flags.contains(TcpFlags::RST) {
-        return Verdict::Consumed;
+/// The sysctls an active open reads, read now.
+pub(crate) fn client_sysctls(net: &Net<'_>) -> ClientSysctls {
+    let get = |s| net.sysctl(s);
+    ClientSysctls {
+        syn: syn_sysctls(net),
+        ecn: u8::try_from(get(Sysctl::RUST_TCP_SYSCTL_TCP_ECN)).unwrap_or(2),
+        ecn_fallback: get(Sysctl::RUST_TCP_SYSCTL_ECN_FALLBACK) != 0,
+        min_snd_mss: u32::try_from(get(Sysctl::RUST_TCP_SYSCTL_MIN_SND_MSS)).unwrap_or(48),
+        mtu_probing: u8::try_from(get(Sysctl::RUST_TCP_SYSCTL_MTU_PROBING)).unwrap_or(0),
+        base_mss: u32::try_from(get(Sysctl::RUST_TCP_SYSCTL_BASE_MSS)).unwrap_or(1024),
+        window: WindowSysctls {
+            app_win: u8::try_from(get(Sysctl::RUST_TCP_SYSCTL_APP_WIN)).unwrap_or(31),
+            shrink_window: get(Sysctl::RUST_TCP_SYSCTL_SHRINK_WINDOW) != 0,
+            workaround_signed_windows: get(Sysctl::RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS) != 0,
+        },
     }
-    let (tuple, exact) = {
+}
+
+/// `tcp_full_space()` of a sock: its receive buffer as window.
+pub(crate) fn full_space(sk: &Sock<'_>) -> i32 {
+    tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf())
+}
+
+/// `tcp_v4_connect()`: route, source address, local port and 4-tuple,
+/// ISN, then the SYN (`tcp_connect`). The caller holds the socket lock and
+/// has checked the socket is unconnected and closed.
+pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::error::Result {
+    let sa = crate::inet_connection_sock::SockaddrIn::parse(raw);
+    let (family, dport, daddr) = sa.as_ref().map_or((0, 0, [0; 4]), |s| (s.family, s.port, s.addr));
+    // Length and family first; the route decides the rest.
+    check_connect(addr_len, family, Ok(RouteKind::Unicast)).map_err(connect_errno)?;
+    let net = sk.net();
+    let rt = net.rtcp();
+    let (bound_addr, bound_port, user_mss, write_seq) = {
         let i = sk.tcp().inner.lock();
-        (i.tuple, seg.seq == i.conn.rcv_nxt)
+        (i.rcv_saddr, i.num, i.user_mss, i.write_seq)
     };
-    if !exact {
-        return Verdict::Consumed;
-    }
-    let Some(tuple) = tuple else { return Verdict::Consumed };
-    sk.set_state(CLOSE);
-    sk.set_err(crate::sys::bindings::ECONNRESET);
-    crate::inet_connection_sock::unhash_established(sk, &tuple);
-    Verdict::Consumed
+    let route = net.route_connect(daddr, sk.bound_dev_if(), bound_addr)?;
+    let saddr = if bound_addr == [0; 4] { route.saddr } else { bound_addr };
+    let daddr = route.daddr;
+    sk.set_state(SYN_SENT);
+    let tuple = {
+        let mut t = rt.tables.lock();
+        match crate::inet_hashtables::inet_hash_connect(&mut t, &net, sk, saddr, daddr, dport, bound_port) {
+            Ok(port) => {
+                let mut i = sk.tcp().inner.lock();
+                let tuple = FourTuple {
+                    laddr: saddr,
+                    lport: port,
+                    raddr: daddr,
+                    rport: dport,
+                };
+                i.num = port;
+                i.rcv_saddr = saddr;
+                i.tuple = Some(tuple);
+                tuple
+            }
+            Err(e) => {
+                sk.set_state(CLOSE);
+                return Err(e);
+            }
+        }
+    };
+    let timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
+    let s = secure_tcp_seq_and_ts_off(saddr, daddr, tuple.lport, dport, &rt.seq_key, timestamps, crate::sys::real_ns());
+    let params = ConnectParams {
+        loc_addr: saddr,
+        rmt_addr: daddr,
+        loc_port: tuple.lport,
+        rmt_port: dport,
+        write_seq: connect_write_seq(SeqNum(write_seq), s.seq),
+        ts_off: s.ts_off,
+        ts_recent: 0,
+        ts_recent_stamp: 0,
+        user_mss,
+        route_advmss: route.advmss,
+        route_mtu: route.mtu,
+        ext_hdr_len: 0,
+        full_space: full_space(sk),
+        window_clamp: 0,
+        rcvbuf_locked: sk.userlocks() & SOCK_RCVBUF_LOCK != 0,
+        route_window: 0,
+        route_initrwnd: 0,
+        route_ecn: false,
+    };
+    crate::tcp_output::tcp_connect(&net, sk, &tuple, &params);
+    Ok(())
+}
+
+/// A connect() error as the kernel's errno.
+pub(crate) fn connect_errno(e: ConnectError) -> kernel::error::Error {
+    crate::sys::errno(e.errno() as u32)
 }

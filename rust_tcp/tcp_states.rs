@@ -5,5 +5,6 @@
 
 pub(crate) const ESTABLISHED: u8 = 1;
 pub(crate) const SYN_SENT: u8 = 2;
+pub(crate) const SYN_RECV: u8 = 3;
 pub(crate) const CLOSE: u8 = 7;
 pub(crate) const LISTEN: u8 = 10;

@@ -781,6 +781,165 @@ pub fn synsent_rcv(sk: &mut ClientSock, seg: &TcpSegment<'_>, ctx: &SynSentCtx) 
     SynSentAction::SynRecv(syn_repr(sk, ctx.now_ms, &sysctls.syn))
 }
 
+/// What a segment does to an actively opened socket in SYN_RECV (after
+/// crossed SYNs: [`SynSentAction::SynRecv`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynRecvAction {
+    /// Drop the segment, nothing changes.
+    Drop,
+    /// Send this ACK and drop the segment: the duplicate ACK for an
+    /// out-of-window or PAWS-rejected segment (`tcp_send_dupack()`), or the
+    /// challenge ACK for a SYN or an inexact in-window RST (RFC 5961,
+    /// `tcp_send_challenge_ack()`).
+    Ack(TcpRepr),
+    /// "send one RST": the ACK is unacceptable; answer with [`rst_for`].
+    Reset(Option<TcpRepr>),
+    /// An RST at exactly `rcv_nxt`: `tcp_reset()` (ECONNRESET in SYN_RECV)
+    /// and `tcp_done()`.
+    ResetByPeer,
+    /// The peer acknowledged our SYN-ACK: ESTABLISHED. Nothing is sent
+    /// ([`ConnInit::ack`] is `None` and no delayed ACK is due: the
+    /// segment carried nothing to acknowledge).
+    Established(ConnInit),
+}
+
+/// The ACK a synchronised socket sends now (`tcp_send_ack()`): `seq =
+/// snd_nxt`, `ack = rcv_nxt`, the window from `tcp_select_window()`,
+/// timestamps if on.
+fn ack_now(sk: &mut ClientSock, ctx: &SynSentCtx) -> TcpRepr {
+    let mut w = sk.rcv_window();
+    let window = select_window(
+        &mut w,
+        ctx.free_space,
+        ctx.full_space,
+        &ctx.sysctls.window,
+        ctx.memory_pressure,
+    );
+    sk.rcv_wnd = w.rcv_wnd;
+    sk.rcv_wup = w.rcv_wup;
+    let mut options = TcpOptions::new();
+    if sk.tstamp_ok {
+        options.timestamp = Some((ctx.now_ms.wrapping_add(sk.ts_off), sk.ts_recent));
+    }
+    TcpRepr {
+        src_port: sk.loc_port,
+        dst_port: sk.rmt_port,
+        seq: sk.snd_nxt(),
+        ack: sk.rcv_nxt,
+        flags: TcpFlags::ACK,
+        window,
+        urgent: 0,
+        options,
+    }
+}
+
+/// Linux `tcp_rcv_state_process()` for an actively opened socket in
+/// SYN_RECV (no request sock, no Fast Open), 6.12.117:
+///
+/// 1. neither ACK, RST nor SYN → `Drop`;
+/// 2. `tcp_validate_incoming()`: PAWS against `ts_recent` (timestamps on)
+///    → duplicate ACK unless RST; `tcp_sequence()` (`end_seq` before
+///    `rcv_wup`, or `seq` after `rcv_nxt + tcp_receive_window()`) → a
+///    challenge ACK for a SYN, a duplicate ACK otherwise, nothing for an
+///    RST; an RST at `rcv_nxt` → [`SynRecvAction::ResetByPeer`], any other
+///    RST → challenge ACK; a SYN → challenge ACK, except the SYN-ACK that
+///    answers our SYN-ACK (`seq + 1 == rcv_nxt`, `ack == snd_nxt`, no
+///    payload), which goes on;
+/// 3. `tcp_ack()`: an ACK after `snd_nxt` or before `snd_una` is
+///    unacceptable → [`SynRecvAction::Reset`]; otherwise ESTABLISHED with
+///    `snd_una = ack` (Linux takes `ack == snd_una` too), `snd_wnd =
+///    window << snd_wscale`, `snd_wl1 = seq`, `advmss` 12 less with
+///    timestamps, `tcp_initialize_rcv_mss()`, `tcp_init_transfer()`.
+///
+/// Deliberate simplifications: challenge ACKs and duplicate ACKs are not
+/// rate limited here (the caller applies `tcp_invalid_ratelimit`), PAWS
+/// does not make the `tcp_disordered_ack()` exception, and data on the
+/// completing segment is not queued (it is retransmitted by the peer).
+pub fn synrecv_rcv(sk: &mut ClientSock, seg: &TcpSegment<'_>, ctx: &SynSentCtx) -> SynRecvAction {
+    if sk.state != ClientState::SynRecv {
+        return SynRecvAction::Drop;
+    }
+    let f = seg.flags;
+    let (ack, rst, syn) = (
+        f.contains(TcpFlags::ACK),
+        f.contains(TcpFlags::RST),
+        f.contains(TcpFlags::SYN),
+    );
+    if !ack && !rst && !syn {
+        return SynRecvAction::Drop;
+    }
+    // Step 1: PAWS.
+    if sk.tstamp_ok {
+        if let Some((tsval, _)) = seg.options.timestamp {
+            let age = ctx.now_secs.wrapping_sub(sk.ts_recent_stamp);
+            if paws_reject(sk.ts_recent, tsval, age, rst) {
+                return if rst {
+                    SynRecvAction::Drop
+                } else {
+                    SynRecvAction::Ack(ack_now(sk, ctx))
+                };
+            }
+        }
+    }
+    // Step 2: the sequence window.
+    let end_seq = seg.seq + seg.seq_len() as u32;
+    let rcv_win = sk
+        .rcv_wup
+        .0
+        .wrapping_add(sk.rcv_wnd)
+        .wrapping_sub(sk.rcv_nxt.0);
+    let rcv_win = if (rcv_win as i32) < 0 { 0 } else { rcv_win };
+    if end_seq.before(sk.rcv_wup) || seg.seq.after(sk.rcv_nxt + rcv_win) {
+        if rst {
+            return SynRecvAction::Drop;
+        }
+        return SynRecvAction::Ack(ack_now(sk, ctx));
+    }
+    // Step 3: RST (RFC 5961 3.2).
+    if rst {
+        if seg.seq == sk.rcv_nxt {
+            return SynRecvAction::ResetByPeer;
+        }
+        return SynRecvAction::Ack(ack_now(sk, ctx));
+    }
+    // Step 4: SYN (RFC 5961 4.2).
+    if syn {
+        let answer = ack
+            && seg.payload.is_empty()
+            && seg.seq + 1 == sk.rcv_nxt
+            && seg.ack == sk.snd_nxt();
+        if !answer {
+            return SynRecvAction::Ack(ack_now(sk, ctx));
+        }
+    }
+    // Step 5: the ACK.
+    if seg.ack.after(sk.snd_nxt()) || seg.ack.before(sk.snd_una()) {
+        return SynRecvAction::Reset(rst_for(seg));
+    }
+    sk.snd_wnd = u32::from(seg.window) << sk.snd_wscale.min(14);
+    sk.snd_wl1 = seg.seq;
+    if sk.snd_wnd > sk.max_window {
+        sk.max_window = sk.snd_wnd;
+    }
+    sk.rtx.retransmits = 0;
+    sk.rtx.retrans_stamp = 0;
+    if sk.tstamp_ok {
+        sk.advmss = sk.advmss.wrapping_sub(TCPOLEN_TSTAMP_ALIGNED as u16);
+        if let Some((tsval, _)) = seg.options.timestamp {
+            sk.ts_recent = tsval;
+            sk.ts_recent_stamp = ctx.now_secs;
+        }
+    }
+    sk.rcv_mss = initialize_rcv_mss(sk.advmss, sk.mss_cache, sk.rcv_wnd);
+    let mut w = sk.rcv_window();
+    init_buffer_space(&mut w, ctx.full_space, ctx.sysctls.window.app_win);
+    sk.rcv_ssthresh = w.rcv_ssthresh;
+    sk.window_clamp = w.window_clamp;
+    let mut init = conn_init(sk, false, None);
+    init.sock.snd_una = seg.ack;
+    SynRecvAction::Established(init)
+}
+
 /// Stores the parsed SYN options in `rx_opt`.
 fn commit_options(sk: &mut ClientSock, opt: &SynOptions) {
     sk.mss_clamp = opt.mss_clamp;
@@ -889,6 +1048,11 @@ fn synack_established(
     sk.rcv_ssthresh = w.rcv_ssthresh;
     sk.window_clamp = w.window_clamp;
 
+    conn_init(sk, cwnd_one, ack)
+}
+
+/// The [`ConnInit`] of `sk` as it stands.
+fn conn_init(sk: &ClientSock, cwnd_one: bool, ack: Option<TcpRepr>) -> ConnInit {
     let sat_u8 = |v: u32| if v > 255 { 255 } else { v as u8 };
     ConnInit {
         sock: ChildInit {
@@ -988,6 +1152,106 @@ mod tests {
             timestamp: Some((0xabcd, tsecr)),
             ..TcpOptions::new()
         }
+    }
+
+    /// A client that saw crossed SYNs (peer ISN PEER, with timestamps).
+    fn crossed() -> (ClientSock, SynSentCtx) {
+        let mut c = client();
+        let ctx = SynSentCtx::new(1500, 100);
+        let syn = seg(TcpFlags::SYN, PEER, 0, synack_opts(0));
+        assert!(matches!(synsent_rcv(&mut c, &syn, &ctx), SynSentAction::SynRecv(_)));
+        assert_eq!(c.state, ClientState::SynRecv);
+        (c, ctx)
+    }
+
+    fn ts(tsval: u32) -> TcpOptions {
+        TcpOptions {
+            timestamp: Some((tsval, 0)),
+            ..TcpOptions::new()
+        }
+    }
+
+    #[test]
+    fn synrecv_ack_establishes() {
+        let (mut c, ctx) = crossed();
+        let mut a = seg(TcpFlags::ACK, PEER + 1, ISS + 1, ts(0xabce));
+        a.window = 500;
+        let SynRecvAction::Established(init) = synrecv_rcv(&mut c, &a, &ctx) else {
+            panic!("not established");
+        };
+        assert_eq!(init.ack, None);
+        assert_eq!(init.sock.snd_una, SeqNum(ISS + 1));
+        assert_eq!(init.sock.rcv_nxt, SeqNum(PEER + 1));
+        // Scaled by the peer's wscale 7; timestamps take 12 off advmss.
+        assert_eq!(init.sock.snd_wnd, 500 << 7);
+        assert_eq!(init.sock.advmss, 1448);
+        assert_eq!(init.sock.ts_recent, 0xabce);
+        assert!(init.sock.tstamp_ok && init.sock.sack_ok && init.sock.wscale_ok);
+        // Linux also takes an ACK of snd_una (tcp_ack: not before it).
+        let (mut c, ctx) = crossed();
+        let a = seg(TcpFlags::ACK, PEER + 1, ISS, ts(0xabce));
+        assert!(matches!(synrecv_rcv(&mut c, &a, &ctx), SynRecvAction::Established(_)));
+    }
+
+    #[test]
+    fn synrecv_bad_ack_is_reset() {
+        for ack in [ISS + 2, ISS - 1, ISS + 0x4000_0000] {
+            let (mut c, ctx) = crossed();
+            let a = seg(TcpFlags::ACK, PEER + 1, ack, ts(0xabce));
+            let SynRecvAction::Reset(Some(r)) = synrecv_rcv(&mut c, &a, &ctx) else {
+                panic!("ack {ack:#x} accepted");
+            };
+            assert_eq!((r.seq, r.flags), (SeqNum(ack), TcpFlags::RST));
+            assert_eq!(c.state, ClientState::SynRecv);
+        }
+    }
+
+    #[test]
+    fn synrecv_rst_exact_or_challenged() {
+        let (mut c, ctx) = crossed();
+        let r = seg(TcpFlags::RST, PEER + 1, 0, TcpOptions::new());
+        assert_eq!(synrecv_rcv(&mut c, &r, &ctx), SynRecvAction::ResetByPeer);
+        let (mut c, ctx) = crossed();
+        let r = seg(TcpFlags::RST, PEER + 100, 0, TcpOptions::new());
+        let SynRecvAction::Ack(a) = synrecv_rcv(&mut c, &r, &ctx) else {
+            panic!("in-window RST not challenged");
+        };
+        assert_eq!((a.seq, a.ack, a.flags), (SeqNum(ISS + 1), SeqNum(PEER + 1), TcpFlags::ACK));
+        // Outside the window: silently dropped.
+        let r = seg(TcpFlags::RST, PEER + 0x1000_0000, 0, TcpOptions::new());
+        assert_eq!(synrecv_rcv(&mut c, &r, &ctx), SynRecvAction::Drop);
+    }
+
+    #[test]
+    fn synrecv_syn_challenged_unless_answer() {
+        let (mut c, ctx) = crossed();
+        let syn = seg(TcpFlags::SYN, PEER, 0, synack_opts(0));
+        assert!(matches!(synrecv_rcv(&mut c, &syn, &ctx), SynRecvAction::Ack(_)));
+        // The peer's SYN-ACK to our SYN-ACK completes the open.
+        let sa = seg(TcpFlags::SYN | TcpFlags::ACK, PEER, ISS + 1, synack_opts(0));
+        assert!(matches!(synrecv_rcv(&mut c, &sa, &ctx), SynRecvAction::Established(_)));
+        // Neither ACK, RST nor SYN: dropped.
+        let (mut c, ctx) = crossed();
+        let f = seg(TcpFlags::FIN, PEER + 1, 0, TcpOptions::new());
+        assert_eq!(synrecv_rcv(&mut c, &f, &ctx), SynRecvAction::Drop);
+        // Not in SYN_RECV: dropped.
+        let mut c = client();
+        let a = seg(TcpFlags::ACK, PEER + 1, ISS + 1, TcpOptions::new());
+        assert_eq!(synrecv_rcv(&mut c, &a, &ctx), SynRecvAction::Drop);
+    }
+
+    #[test]
+    fn synrecv_out_of_window_dupack_and_paws() {
+        let (mut c, ctx) = crossed();
+        let a = seg(TcpFlags::ACK, PEER + 0x2000_0000, ISS + 1, ts(0xabce));
+        let SynRecvAction::Ack(r) = synrecv_rcv(&mut c, &a, &ctx) else {
+            panic!("out-of-window segment not answered");
+        };
+        assert_eq!(r.options.timestamp, Some((1500 + OFF, 0xabcd)));
+        // An older timestamp than ts_recent (0xabcd): PAWS, duplicate ACK.
+        let a = seg(TcpFlags::ACK, PEER + 1, ISS + 1, ts(0xabcc));
+        assert!(matches!(synrecv_rcv(&mut c, &a, &ctx), SynRecvAction::Ack(_)));
+        assert_eq!(c.state, ClientState::SynRecv);
     }
 
     #[test]

@@ -106,6 +106,24 @@ impl<'a> Net<'a> {
         unsafe { b::rust_tcp_glue_can_bind_service(self.raw) }
     }
 
+    /// `tcp_v4_connect`'s route lookup towards `daddr` from `saddr` (the
+    /// bound address, or 0 to let the route choose).
+    pub(crate) fn route_connect(&self, daddr: [u8; 4], oif: i32, saddr: [u8; 4]) -> Result<RouteConnect> {
+        let mut src = u32::from_ne_bytes(saddr);
+        let mut dst = u32::from_ne_bytes(daddr);
+        let (mut advmss, mut mtu) = (0, 0);
+        // SAFETY: `raw` is live; the outputs are valid for writes.
+        to_result(unsafe {
+            b::rust_tcp_glue_route_connect(self.raw, &mut dst, oif, &mut src, &mut advmss, &mut mtu)
+        })?;
+        Ok(RouteConnect {
+            saddr: src.to_ne_bytes(),
+            daddr: dst.to_ne_bytes(),
+            advmss: u32::try_from(advmss).unwrap_or(0),
+            mtu,
+        })
+    }
+
     /// The advertised MSS of the route from `saddr` to `daddr`.
     pub(crate) fn route_advmss(&self, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result<u16> {
         // SAFETY: `raw` is live; addresses as __be32.
@@ -115,6 +133,18 @@ impl<'a> Net<'a> {
         to_result(mss)?;
         Ok(u16::try_from(mss).unwrap_or(u16::MAX))
     }
+}
+
+/// What `tcp_v4_connect` learns from the route.
+pub(crate) struct RouteConnect {
+    /// The source address (the bound one, or the route's choice).
+    pub(crate) saddr: [u8; 4],
+    /// The destination (`fl4->daddr`: 0.0.0.0 becomes a local address).
+    pub(crate) daddr: [u8; 4],
+    /// `dst_metric_advmss`.
+    pub(crate) advmss: u32,
+    /// `dst_mtu`.
+    pub(crate) mtu: u32,
 }
 
 /// Pernet init: allocate this netns's state, then start receiving.

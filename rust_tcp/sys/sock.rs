@@ -212,13 +212,6 @@ impl<'a> Sock<'a> {
         }
     }
 
-    /// Reports `err` (a positive errno) to the socket (`sk_err`) and wakes
-    /// its sleepers.
-    pub(crate) fn set_err(&self, err: u32) {
-        // SAFETY: `raw` is live; sk_error_report copes with an orphan.
-        unsafe { b::rust_tcp_glue_sk_set_err(self.raw, err as i32) }
-    }
-
     /// The receive timeout of a blocking call (`sock_rcvtimeo`).
     pub(crate) fn rcvtimeo(&self, nonblock: bool) -> Timeo {
         // SAFETY: `raw` is live.
@@ -303,7 +296,148 @@ impl<'a> Sock<'a> {
     }
 }
 
+impl Timeo {
+    /// The time ran out (or there was none: non-blocking).
+    pub(crate) fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// No timeout at all (`MAX_SCHEDULE_TIMEOUT`).
+    pub(crate) fn is_infinite(&self) -> bool {
+        // SAFETY: a pure comparison with a C constant.
+        unsafe { b::rust_tcp_glue_timeo_infinite(self.0) }
+    }
+}
+
+/// `SOCK_BINDADDR_LOCK`/`SOCK_BINDPORT_LOCK` of `sk_userlocks`: bind()
+/// chose the address / the port, so a disconnect keeps it.
+pub(crate) const SOCK_BINDADDR_LOCK: u8 = 4;
+pub(crate) const SOCK_BINDPORT_LOCK: u8 = 8;
+/// `SOCK_RCVBUF_LOCK`: SO_RCVBUF was set.
+pub(crate) const SOCK_RCVBUF_LOCK: u8 = 2;
+
+impl<'a> Sock<'a> {
+    /// The send timeout of a blocking call (`sock_sndtimeo`).
+    pub(crate) fn sndtimeo(&self, nonblock: bool) -> Timeo {
+        // SAFETY: `raw` is live.
+        Timeo(unsafe { b::rust_tcp_glue_sndtimeo(self.raw, nonblock) })
+    }
+
+    /// With the socket lock held, sleeps with it released until
+    /// `W::ready`, a signal or the timeout (`inet_wait_for_connect`);
+    /// `timeo` keeps what is left. Returns whether a signal is pending.
+    pub(crate) fn wait_locked<W: WaitFor>(&self, _g: &SockLockGuard<'_>, timeo: &mut Timeo) -> bool {
+        // SAFETY: `raw` is live and attached to a socket (a system call on
+        // it), and the caller holds its socket lock, which the glue drops
+        // and retakes around each sleep.
+        unsafe { b::rust_tcp_glue_wait_locked(self.raw, &mut timeo.0, Some(wait_ready::<W>)) }
+    }
+
+    /// Wakes everything sleeping on the socket (`sk_state_change`).
+    pub(crate) fn state_change(&self) {
+        // SAFETY: `raw` is live; sock_init_data set sk_state_change.
+        unsafe { b::rust_tcp_glue_sk_state_change(self.raw) }
+    }
+
+    /// `sk_error_report`: wakes waiters and poll with EPOLLERR.
+    pub(crate) fn error_report(&self) {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_sk_error_report(self.raw) }
+    }
+
+    /// Stores `err` (positive errno, 0 clears) in `sk_err` without waking
+    /// anyone; callers wake after the state it explains is published.
+    pub(crate) fn write_err(&self, err: u32) {
+        // SAFETY: `raw` is live; WRITE_ONCE.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).sk_err, err as i32) }
+    }
+
+    /// `sock_error()`: the pending error (positive), cleared; 0 if none.
+    pub(crate) fn take_err(&self) -> i32 {
+        // SAFETY: `raw` is live; sock_error exchanges sk_err atomically.
+        -unsafe { b::rust_tcp_glue_sock_error(self.raw) }
+    }
+
+    /// Sets `sk_shutdown` (RCV_SHUTDOWN | SEND_SHUTDOWN bits).
+    pub(crate) fn set_shutdown(&self, v: u8) {
+        // SAFETY: `raw` is live; WRITE_ONCE.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).sk_shutdown, v) }
+    }
+
+    /// `sk_userlocks`.
+    pub(crate) fn userlocks(&self) -> u8 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_userlocks) }
+    }
+
+    /// Sets `sk_userlocks`; under the socket lock, as bind() does.
+    pub(crate) fn set_userlocks(&self, v: u8) {
+        // SAFETY: `raw` is live; WRITE_ONCE.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).sk_userlocks, v) }
+    }
+
+    /// `sk_disconnects`: how often the socket was disconnected, so a
+    /// sleeper can tell it happened meanwhile.
+    pub(crate) fn disconnects(&self) -> i32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_disconnects) }
+    }
+
+    /// `sk_disconnects++`, under the socket lock.
+    pub(crate) fn inc_disconnects(&self) {
+        let v = self.disconnects().wrapping_add(1);
+        // SAFETY: `raw` is live; WRITE_ONCE.
+        unsafe { core::ptr::write_volatile(&mut (*self.raw).sk_disconnects, v) }
+    }
+}
+
+impl<'a> Sock<'a> {
+    /// (Re)arms `t`, a timer of this sock's `TcpSock`, to fire in `ms`
+    /// (`sk_reset_timer`): an armed timer holds a sock reference.
+    pub(crate) fn reset_timer(&self, t: &super::timer::SockTimer, ms: u32) {
+        // SAFETY: `raw` is live, so its refcount is > 0; `t` belongs to it.
+        unsafe {
+            b::sock_hold(self.raw);
+            if b::rust_tcp_glue_mod_timer_ms(t.raw(), ms) != 0 {
+                // Already pending: it held a reference already.
+                b::sock_put(self.raw);
+            }
+        }
+    }
+
+    /// Stops `t` if pending (`sk_stop_timer`), dropping its reference.
+    pub(crate) fn stop_timer(&self, t: &super::timer::SockTimer) {
+        // SAFETY: `t` belongs to this live sock; a pending timer held one
+        // reference, which nobody else will drop once it is deactivated.
+        unsafe {
+            if b::timer_delete(t.raw()) != 0 {
+                b::sock_put(self.raw);
+            }
+        }
+    }
+}
+
 impl SockRef {
+    /// The reference an armed sock timer held, in its callback.
+    ///
+    /// # Safety
+    ///
+    /// `t` is the retransmission timer of a sock's `TcpSock`, firing after
+    /// `Sock::reset_timer` took a reference for it.
+    pub(super) unsafe fn from_timer(t: *mut b::timer_list) -> Self {
+        let off = core::mem::offset_of!(RtcpSock, tcp) + core::mem::offset_of!(TcpSock, retrans_timer);
+        // SAFETY: the timer lives at `off` inside an `RtcpSock`, which
+        // starts with its `struct sock`; the reference is the timer's.
+        let raw = unsafe { t.cast::<u8>().sub(off).cast::<b::sock>() };
+        // INVARIANT: the armed timer owned this reference.
+        SockRef {
+            sk: Sock {
+                raw,
+                _p: PhantomData,
+            },
+        }
+    }
+
     /// Takes over the reference a socket holds on its sock.
     ///
     /// # Safety

@@ -5,7 +5,8 @@
 //! implementation, in the style of `kernel::net::phy`'s `Adapter`.
 
 use super::bindings as b;
-use super::sock::{Sock, SockRef};
+use super::sock::{Sock, SockLockGuard, SockRef};
+use crate::proto::af_inet::SocketState;
 use kernel::ffi::{c_int, c_uint};
 use core::marker::PhantomData;
 use kernel::error::{from_result, to_result};
@@ -78,12 +79,27 @@ pub(crate) trait StreamOps {
     fn listen(sk: &Sock<'_>, backlog: u32, sock_state_ok: bool) -> Result;
     /// accept(): a connected child.
     fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef>;
+    /// connect(): `addr` is the copied-in sockaddr, `addr_len` its length,
+    /// `state` the socket's `socket->state`, which the method updates as
+    /// `__inet_stream_connect` does. Called under the socket lock `g`,
+    /// which a blocking connect releases while it sleeps.
+    fn connect(
+        sk: &Sock<'_>,
+        g: &SockLockGuard<'_>,
+        state: &mut SocketState,
+        addr: &[u8],
+        addr_len: usize,
+        nonblock: bool,
+    ) -> Result;
     /// getsockname() (`peer` false) or getpeername().
     fn getname(sk: &Sock<'_>, peer: bool) -> Result<Name>;
     /// setsockopt() of an int option the socket core does not handle for
     /// us: SO_REUSEPORT, and every level other than SOL_SOCKET. Called
     /// under the socket lock.
     fn setsockopt(sk: &Sock<'_>, level: i32, optname: i32, val: i32) -> Result;
+    /// getsockopt() of an int option at a level other than SOL_SOCKET
+    /// (which the socket core answers itself).
+    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32>;
 }
 
 /// `SOL_SOCKET` and `SO_REUSEPORT` (asm-generic/socket.h on x86).
@@ -244,13 +260,64 @@ impl<T: StreamOps> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.connect`: `addr` points to
+    /// a `sockaddr_storage` whose first `len` (0..=128) bytes were copied
+    /// in; `flags` are the file's flags.
+    unsafe extern "C" fn connect(sock: *mut b::socket, addr: *mut b::sockaddr, len: c_int, flags: c_int) -> c_int {
+        from_result(|| {
+            let len = usize::try_from(len).map_err(|_| EINVAL)?.min(128);
+            // SAFETY: per the function's contract.
+            let raw = unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), len) };
+            let nonblock = flags & (b::O_NONBLOCK as i32) != 0;
+            // INVARIANT: a connect callback on our socket.
+            let s = Socket { raw: sock };
+            s.with_sk(|sk| {
+                let g = sk.lock_sock();
+                // SAFETY: `socket->state` is written under the socket lock,
+                // which we hold, as inet_stream_connect does.
+                let mut state = from_ss(unsafe { (*sock).state });
+                let r = T::connect(sk, &g, &mut state, raw, len, nonblock);
+                // SAFETY: as above.
+                unsafe { (*sock).state = to_ss(state) };
+                r
+            })?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.getsockopt` with the
+    /// caller's user buffers.
+    unsafe extern "C" fn getsockopt(
+        sock: *mut b::socket,
+        level: c_int,
+        optname: c_int,
+        optval: *mut kernel::ffi::c_char,
+        optlen: *mut c_int,
+    ) -> c_int {
+        from_result(|| {
+            // INVARIANT: a getsockopt callback on our socket.
+            let s = Socket { raw: sock };
+            let val = s.with_sk(|sk| {
+                let _g = sk.lock_sock();
+                T::getsockopt(sk, level, optname)
+            })?;
+            // SAFETY: `optval`/`optlen` are the caller's user pointers.
+            to_result(unsafe { b::rust_tcp_glue_getsockopt_int(optval, optlen, val) })?;
+            Ok(0)
+        })
+    }
+
     fn ops(family: i32, owner: *mut b::module) -> b::proto_ops {
         b::proto_ops {
             family,
             owner,
             release: Some(Self::release),
             bind: Some(Self::bind),
-            connect: Some(b::sock_no_connect),
+            connect: Some(Self::connect),
             socketpair: Some(b::sock_no_socketpair),
             accept: Some(Self::accept),
             getname: Some(Self::getname),
@@ -258,12 +325,34 @@ impl<T: StreamOps> Adapter<T> {
             ioctl: Some(b::sock_no_ioctl),
             listen: Some(Self::listen),
             setsockopt: Some(Self::setsockopt),
+            getsockopt: Some(Self::getsockopt),
             shutdown: Some(b::sock_no_shutdown),
             sendmsg: Some(b::sock_no_sendmsg),
             recvmsg: Some(b::sock_no_recvmsg),
             mmap: Some(b::sock_no_mmap),
             ..Default::default()
         }
+    }
+}
+
+/// `socket->state` as the protocol core names it.
+fn from_ss(s: b::socket_state) -> SocketState {
+    match s {
+        b::socket_state_SS_UNCONNECTED => SocketState::Unconnected,
+        b::socket_state_SS_CONNECTING => SocketState::Connecting,
+        b::socket_state_SS_CONNECTED => SocketState::Connected,
+        b::socket_state_SS_DISCONNECTING => SocketState::Disconnecting,
+        _ => SocketState::Free,
+    }
+}
+
+fn to_ss(s: SocketState) -> b::socket_state {
+    match s {
+        SocketState::Free => b::socket_state_SS_FREE,
+        SocketState::Unconnected => b::socket_state_SS_UNCONNECTED,
+        SocketState::Connecting => b::socket_state_SS_CONNECTING,
+        SocketState::Connected => b::socket_state_SS_CONNECTED,
+        SocketState::Disconnecting => b::socket_state_SS_DISCONNECTING,
     }
 }
 

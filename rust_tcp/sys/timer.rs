@@ -92,3 +92,49 @@ unsafe extern "C" fn run<T: HasTimer>(t: *mut b::timer_list) {
     let this = unsafe { Arc::from_raw(t.cast::<u8>().sub(T::TIMER_OFFSET).cast::<T>()) };
     T::expired(this);
 }
+
+/// A timer embedded in a sock's [`crate::tcp::TcpSock`], in the way of
+/// `sk_reset_timer`/`sk_stop_timer`: while armed it holds a reference on
+/// the sock, so the sock outlives the callback.
+#[repr(transparent)]
+pub(crate) struct SockTimer(Opaque<b::timer_list>);
+
+// SAFETY: as for `Timer`: only the timer API touches it.
+unsafe impl Send for SockTimer {}
+// SAFETY: as above.
+unsafe impl Sync for SockTimer {}
+
+/// What a [`SockTimer`] runs when it fires.
+pub(crate) trait SockTimerHandler {
+    /// The timer fired; `sk` is the reference the armed timer held.
+    fn expired(sk: super::sock::SockRef);
+}
+
+impl SockTimer {
+    /// A sock timer that calls `H::expired`.
+    pub(crate) fn new<H: SockTimerHandler>() -> impl PinInit<Self> {
+        // SAFETY: the closure initialises the whole timer_list in place
+        // (timer_setup) and never fails.
+        unsafe {
+            kernel::init::pin_init_from_closure(move |slot: *mut Self| {
+                b::rust_tcp_glue_timer_setup(slot.cast(), Some(run_sock::<H>));
+                Ok(())
+            })
+        }
+    }
+
+    pub(super) fn raw(&self) -> *mut b::timer_list {
+        self.0.get()
+    }
+}
+
+/// # Safety
+///
+/// Called by the timer core for a `SockTimer` set up by `SockTimer::new::<H>`
+/// inside a sock's `TcpSock`, armed by `Sock::reset_timer` (which took the
+/// reference the callback now owns).
+unsafe extern "C" fn run_sock<H: SockTimerHandler>(t: *mut b::timer_list) {
+    // SAFETY: per the function's contract.
+    let sk = unsafe { super::sock::SockRef::from_timer(t) };
+    H::expired(sk);
+}
