@@ -59,26 +59,80 @@ static void show_stat(void)
 
 	if (!f)
 		return;
-	printf("  /proc/net/rust_tcp_stat (server netns), non-zero counters:\n");
+	printf("  /proc/net/rust_tcp_stat of this netns, non-zero counters:\n");
 	while (fgets(line, sizeof(line), f))
 		if (!strstr(line, " 0\n"))
 			printf("    %s", line);
 	fclose(f);
 }
 
-/*
- * Two hosts joined by veth: "cli" (10.0.1.1) runs the kernel's TCP,
- * "srv" (10.0.1.2) runs rust_tcp. One process moves between them with
- * setns(); each socket stays in the netns it was created in.
- */
-static int handshake_demo(int family)
+static const char *fam_name(int family)
 {
-	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(8080) };
+	return family == AF_INET ? "Linux TCP (AF_INET)" : "rust_tcp";
+}
+
+/*
+ * Two hosts joined by veth: "cli" (10.0.1.1) and "srv" (10.0.1.2). One
+ * process moves between them with setns(); each socket stays in the netns
+ * it was created in. The client of @cfam connects to a listener of @sfam.
+ */
+static int handshake(int cfam, int sfam, int port)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in a, b, c, d;
 	socklen_t len = sizeof(a);
 	int lfd, cfd, afd;
 
-	printf("\nA Linux TCP client (netns cli) connects to a rust_tcp server (netns srv):\n");
+	printf("\nA %s client (netns cli) connects to a %s server (netns srv):\n",
+	       fam_name(cfam), fam_name(sfam));
+	inet_pton(AF_INET, "10.0.1.2", &srv.sin_addr);
+
+	in_netns("srv");
+	lfd = socket(sfam, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (void *)&srv, sizeof(srv)) || listen(lfd, 8)) {
+		perror("  server");
+		return 1;
+	}
+	printf("  srv: socket(%d, SOCK_STREAM, 0), bind %s, listen(8)\n", sfam, name(&srv));
+
+	in_netns("cli");
+	cfd = socket(cfam, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (void *)&srv, sizeof(srv))) {
+		perror("  client connect");
+		return 1;
+	}
+	len = sizeof(a);
+	getsockname(cfd, (void *)&a, &len);
+	len = sizeof(d);
+	getpeername(cfd, (void *)&d, &len);
+	printf("  cli: socket(%d, ...), connect() to %s: connected, local %s, peer %s\n",
+	       cfam, name(&srv), name(&a), name(&d));
+
+	in_netns("srv");
+	len = sizeof(b);
+	afd = accept(lfd, (void *)&b, &len);
+	if (afd < 0) {
+		perror("  accept");
+		return 1;
+	}
+	len = sizeof(c);
+	getsockname(afd, (void *)&c, &len);
+	len = sizeof(d);
+	getpeername(afd, (void *)&d, &len);
+	printf("  srv: accept() -> fd %d, peer %s (accept's address %s), local %s\n",
+	       afd, name(&d), name(&b), name(&c));
+	close(afd);
+	close(lfd);
+	in_netns("cli");
+	close(cfd);
+	return 0;
+}
+
+static int connect_demo(int family)
+{
+	struct sockaddr_in closed = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd;
+
 	if (system("ip netns add srv && ip netns add cli && "
 		   "ip link add veth0 netns cli type veth peer name veth0 netns srv && "
 		   "ip -n cli addr add 10.0.1.1/24 dev veth0 && ip -n cli link set veth0 up && "
@@ -87,39 +141,22 @@ static int handshake_demo(int family)
 		printf("  cannot set up the namespaces\n");
 		return 1;
 	}
-	inet_pton(AF_INET, "10.0.1.2", &srv.sin_addr);
-
-	in_netns("srv");
-	lfd = socket(family, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (void *)&srv, sizeof(srv)) || listen(lfd, 8)) {
-		perror("  server");
+	if (handshake(AF_INET, family, 8080) || handshake(family, AF_INET, 8081) ||
+	    handshake(family, family, 8082))
 		return 1;
-	}
-	printf("  srv: socket(%d, SOCK_STREAM, 0), bind %s, listen(8)\n", family, name(&srv));
 
+	printf("\nA rust_tcp client connects to a port nobody listens on:\n");
+	inet_pton(AF_INET, "10.0.1.2", &closed.sin_addr);
 	in_netns("cli");
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(cfd, (void *)&srv, sizeof(srv))) {
-		perror("  client connect");
-		return 1;
-	}
-	getsockname(cfd, (void *)&a, &len);
-	printf("  cli: AF_INET connect() to %s from %s: connected\n", name(&srv), name(&a));
-
-	in_netns("srv");
-	afd = accept(lfd, (void *)&b, &len);
-	if (afd < 0) {
-		perror("  accept");
-		return 1;
-	}
-	getsockname(afd, (void *)&c, &len);
-	getpeername(afd, (void *)&d, &len);
-	printf("  srv: accept() -> fd %d, peer %s (accept's address %s), local %s\n",
-	       afd, name(&d), name(&b), name(&c));
+	fd = socket(family, SOCK_STREAM, 0);
+	printf("  cli: connect() to %s -> %s (the peer's kernel answered RST)\n", name(&closed),
+	       connect(fd, (void *)&closed, sizeof(closed)) < 0 ? strerrorname_np(errno) : "OK?");
+	close(fd);
+	printf("\n");
 	show_stat();
-	close(afd);
-	close(lfd);
-	close(cfd);
+	in_netns("srv");
+	printf("\n");
+	show_stat();
 	system("ip netns del cli; ip netns del srv");
 	return 0;
 }
@@ -160,11 +197,12 @@ int main(void)
 	poll(&p, 1, 0);
 	printf("  poll        = %s%s (a closed TCP socket, as tcp_poll says)\n",
 	       p.revents & POLLOUT ? "POLLOUT " : "", p.revents & POLLHUP ? "POLLHUP" : "");
-	printf("  connect(fd) -> %s (not implemented yet)\n",
-	       connect(fd, (void *)&(struct sockaddr_in){ .sin_family = AF_INET }, 16) < 0 ?
+	printf("  connect(fd, 224.0.0.1) -> %s (multicast, as AF_INET)\n",
+	       connect(fd, (void *)&(struct sockaddr_in){ .sin_family = AF_INET,
+			.sin_addr.s_addr = htonl(0xe0000001) }, 16) < 0 ?
 	       strerrorname_np(errno) : "OK");
 	close(fd);
-	if (handshake_demo(family))
+	if (connect_demo(family))
 		return 1;
 	printf("\nall closed; the module can now be unloaded.\n");
 	return 0;
