@@ -413,6 +413,8 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
         ci.num = t.lport;
         ci.tuple = Some(*t);
         ci.conn = Conn::from_child(init);
+        // "newinet->inet_id = get_random_u16()" (tcp_v4_syn_recv_sock).
+        ci.inet_id = crate::sys::random_u32() as u16;
     }
     child.set_state(ESTABLISHED);
     let mut tables = rt.tables.lock();
