@@ -150,3 +150,24 @@ fn established_rcv(sk: &Sock<'_>, seg: &TcpSegment<'_>) {
         tcp_done(sk, b::ECONNRESET);
     }
 }
+
+/// An ICMP error for this connection (`tcp_v4_err`): fatal to an active
+/// open when it quotes the SYN (`seq` within `snd_una..=snd_nxt`), which
+/// then fails with `err` (EHOSTUNREACH, ECONNREFUSED, ...). Linux keeps
+/// errors on synchronised connections as soft errors (`sk_err_soft`), which
+/// only a timeout reports; without a data path there is nothing to report.
+pub(crate) fn icmp_err(sk: &Sock<'_>, seq: crate::proto::seq::SeqNum, err: u32) {
+    let state = sk.state();
+    if state != SYN_SENT && state != SYN_RECV {
+        return;
+    }
+    let in_window = sk
+        .tcp()
+        .inner
+        .lock()
+        .active
+        .is_some_and(|a| seq.between(a.snd_una(), a.snd_nxt()));
+    if in_window {
+        tcp_done(sk, err);
+    }
+}

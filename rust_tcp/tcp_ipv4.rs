@@ -23,7 +23,7 @@ use crate::proto::seq::SeqNum;
 use crate::proto::tcp_input::{
     conn_request_admission, ecn_create_request, listen_rcv, Admission, ListenAction, ListenerParams, SynSysctls,
 };
-use crate::proto::tcp_ipv4::{reqsk_ack_repr, rst_for};
+use crate::proto::tcp_ipv4::{icmp_errno, parse_icmp_tcp_error, reqsk_ack_repr, rst_for};
 use crate::proto::tcp_minisocks::{check_req, child_init, syn_recv_overflow, CheckReqAction, CheckReqCtx, ChildInit};
 use crate::proto::tcp_output::{synack_repr, tcp_win_from_space, TCP_DEFAULT_SCALING_RATIO};
 use crate::request_sock::RequestSock;
@@ -41,6 +41,7 @@ use crate::sys::sock::SOCK_RCVBUF_LOCK;
 use kernel::sync::Arc;
 
 const IPPROTO_TCP: u8 = 6;
+const IPPROTO_ICMP: u8 = 1;
 /// TCP_TIMEOUT_INIT: the first SYN-ACK retransmission, 1 s.
 const TCP_TIMEOUT_INIT_MS: u32 = 1000;
 
@@ -59,6 +60,11 @@ enum Owner {
 
 /// Entry from the LOCAL_IN hook: is this segment ours, and what to do.
 pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
+    if matches!(skb.head(20), Some(h) if h[0] >> 4 == 4 && h[9] == IPPROTO_ICMP) {
+        icmp_rcv(net, skb);
+        // The stack's ICMP handling goes on (raw sockets, the kernel's TCP).
+        return Verdict::Accept;
+    }
     // Find the owner from the first bytes alone; a segment that is not ours
     // is not touched (no linearising, no checksum).
     let Some((tuple, iif)) = demux_key(skb) else {
@@ -114,6 +120,32 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
         Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
         Owner::Req(r) => request_rcv(net, r, &seg),
         Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
+    }
+}
+
+/// An ICMP error quoting a segment of one of our connections
+/// (`tcp_v4_err`): the connection learns of it. Only error types are
+/// looked at further, so echo and the like cost one byte compare.
+fn icmp_rcv(net: &Net<'_>, skb: &mut RxSkb) {
+    let Some(h) = skb.head(20) else { return };
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    let Some(p) = skb.head(ihl + 2) else { return };
+    if icmp_errno(p[ihl], p[ihl + 1]).is_none() {
+        return;
+    }
+    let trusted = skb.csum_trusted();
+    let Ok(data) = skb.linear() else { return };
+    let Ok(ip) = parse_ipv4(data) else { return };
+    let Some(e) = parse_icmp_tcp_error(ip.payload, trusted) else { return };
+    let tuple = FourTuple {
+        laddr: e.laddr,
+        lport: e.lport,
+        raddr: e.raddr,
+        rport: e.rport,
+    };
+    let owner = net.rtcp().tables.lock().ehash_lookup(&tuple);
+    if let Some(Ehash::Est(sk)) = owner {
+        crate::tcp_input::icmp_err(&sk, e.seq, e.errno as u32);
     }
 }
 

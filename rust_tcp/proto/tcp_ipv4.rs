@@ -79,8 +79,100 @@ pub fn reqsk_ack_repr(req: &RequestSock, now_ms: u32) -> TcpRepr {
     }
 }
 
+/// `EHOSTUNREACH` and the other errnos ICMP errors map to (x86 values).
+const ENETUNREACH: i32 = 101;
+const EHOSTUNREACH: i32 = 113;
+const ENOPROTOOPT: i32 = 92;
+const ECONNREFUSED: i32 = 111;
+const EOPNOTSUPP: i32 = 95;
+const EHOSTDOWN: i32 = 112;
+const ENONET: i32 = 64;
+const EPROTO: i32 = 71;
+
+/// `icmp_err_convert[]` for ICMP_DEST_UNREACH codes 0..=15 (code 4,
+/// FRAG_NEEDED, is path MTU discovery, not an error: `None`).
+const DEST_UNREACH_ERRNO: [Option<i32>; 16] = [
+    Some(ENETUNREACH),  // NET_UNREACH
+    Some(EHOSTUNREACH), // HOST_UNREACH
+    Some(ENOPROTOOPT),  // PROT_UNREACH
+    Some(ECONNREFUSED), // PORT_UNREACH
+    None,               // FRAG_NEEDED
+    Some(EOPNOTSUPP),   // SR_FAILED
+    Some(ENETUNREACH),  // NET_UNKNOWN
+    Some(EHOSTDOWN),    // HOST_UNKNOWN
+    Some(ENONET),       // HOST_ISOLATED
+    Some(ENETUNREACH),  // NET_ANO
+    Some(EHOSTUNREACH), // HOST_ANO
+    Some(ENETUNREACH),  // NET_UNR_TOS
+    Some(EHOSTUNREACH), // HOST_UNR_TOS
+    Some(EHOSTUNREACH), // PKT_FILTERED
+    Some(EHOSTUNREACH), // PREC_VIOLATION
+    Some(EHOSTUNREACH), // PREC_CUTOFF
+];
+
+/// An ICMP error about one of our TCP segments: the connection it names
+/// (the quoted header, from our side) and the errno it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpTcpError {
+    /// Our address and port (the quoted segment's source).
+    pub laddr: [u8; 4],
+    /// Our port.
+    pub lport: u16,
+    /// The peer's address (the quoted segment's destination).
+    pub raddr: [u8; 4],
+    /// The peer's port.
+    pub rport: u16,
+    /// The quoted segment's sequence number.
+    pub seq: SeqNum,
+    /// The positive errno (`icmp_err_convert`, `tcp_v4_err`).
+    pub errno: i32,
+}
+
+/// The error an ICMP message reports to TCP, as `tcp_v4_err()` maps it:
+/// DEST_UNREACH by `icmp_err_convert[]` (FRAG_NEEDED and codes above 15:
+/// none), TIME_EXCEEDED → EHOSTUNREACH, PARAMETERPROB → EPROTO; anything
+/// else (SOURCE_QUENCH, REDIRECT, echo...) is not an error.
+pub fn icmp_errno(icmp_type: u8, code: u8) -> Option<i32> {
+    match icmp_type {
+        3 => DEST_UNREACH_ERRNO.get(usize::from(code)).copied().flatten(),
+        11 => Some(EHOSTUNREACH),
+        12 => Some(EPROTO),
+        _ => None,
+    }
+}
+
+/// Parses an ICMP message (`icmp`: from its type byte to the end) that
+/// quotes a TCP segment: the checksum must verify (unless `csum_trusted`),
+/// the quoted IP header must be a TCP one with at least the 8 bytes of
+/// ports and sequence RFC 792 guarantees. `None` for anything else.
+pub fn parse_icmp_tcp_error(icmp: &[u8], csum_trusted: bool) -> Option<IcmpTcpError> {
+    let (&icmp_type, rest) = icmp.split_first()?;
+    let code = *rest.first()?;
+    let errno = icmp_errno(icmp_type, code)?;
+    if !csum_trusted && super::checksum::internet_checksum(icmp) != 0 {
+        return None;
+    }
+    let inner = icmp.get(8..)?;
+    let vihl = *inner.first()?;
+    let ihl = usize::from(vihl & 0x0f) * 4;
+    if vihl >> 4 != 4 || ihl < 20 || *inner.get(9)? != 6 {
+        return None;
+    }
+    let a = |i: usize| -> Option<[u8; 4]> { inner.get(i..i + 4)?.try_into().ok() };
+    let th = inner.get(ihl..ihl + 8)?;
+    Some(IcmpTcpError {
+        laddr: a(12)?,
+        raddr: a(16)?,
+        lport: u16::from_be_bytes([th[0], th[1]]),
+        rport: u16::from_be_bytes([th[2], th[3]]),
+        seq: SeqNum(u32::from_be_bytes([th[4], th[5], th[6], th[7]])),
+        errno,
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn seg(flags: TcpFlags, payload: &[u8]) -> TcpSegment<'_> {
@@ -149,5 +241,49 @@ mod tests {
         let a = reqsk_ack_repr(&q, 1000);
         assert_eq!(a.options.timestamp, Some((1010, 5)));
         assert_eq!(a.header_len(), 32);
+    }
+    /// An ICMP error (type, code) quoting our SYN 10.0.0.1:40000 ->
+    /// 10.0.0.2:80, seq 0x01020304, with a valid checksum.
+    fn icmp(t: u8, code: u8) -> std::vec::Vec<u8> {
+        let mut m = std::vec![t, code, 0, 0, 0, 0, 0, 0];
+        let mut ip = std::vec![0x45, 0, 0, 60, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        ip.extend_from_slice(&[0x9c, 0x40, 0, 80, 1, 2, 3, 4]);
+        m.extend_from_slice(&ip);
+        let c = super::super::checksum::internet_checksum(&m);
+        m[2..4].copy_from_slice(&c.to_be_bytes());
+        m
+    }
+
+    #[test]
+    fn icmp_errors_as_tcp_v4_err() {
+        let e = parse_icmp_tcp_error(&icmp(3, 1), false).unwrap();
+        assert_eq!((e.laddr, e.lport, e.raddr, e.rport), ([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80));
+        assert_eq!((e.seq, e.errno), (SeqNum(0x0102_0304), 113));
+        assert_eq!(parse_icmp_tcp_error(&icmp(3, 3), false).unwrap().errno, 111);
+        assert_eq!(parse_icmp_tcp_error(&icmp(3, 0), false).unwrap().errno, 101);
+        assert_eq!(parse_icmp_tcp_error(&icmp(11, 0), false).unwrap().errno, 113);
+        assert_eq!(parse_icmp_tcp_error(&icmp(12, 0), false).unwrap().errno, 71);
+        // Not errors for TCP: FRAG_NEEDED (PMTU), unknown codes, quench, echo.
+        for (t, c) in [(3, 4), (3, 16), (4, 0), (0, 0), (8, 0), (5, 1)] {
+            assert_eq!(parse_icmp_tcp_error(&icmp(t, c), false), None, "{t}/{c}");
+        }
+    }
+
+    #[test]
+    fn icmp_malformed_is_ignored() {
+        let good = icmp(3, 1);
+        let mut bad = good.clone();
+        bad[2] ^= 1;
+        assert_eq!(parse_icmp_tcp_error(&bad, false), None);
+        // The checksum is not checked when the device vouched for it.
+        assert!(parse_icmp_tcp_error(&bad, true).is_some());
+        // Truncated quote, a UDP quote, and every shorter prefix.
+        assert_eq!(parse_icmp_tcp_error(&good[..good.len() - 1], true), None);
+        let mut udp = good.clone();
+        udp[8 + 9] = 17;
+        assert_eq!(parse_icmp_tcp_error(&udp, true), None);
+        for n in 0..good.len() {
+            assert_eq!(parse_icmp_tcp_error(&good[..n], true), None);
+        }
     }
 }
