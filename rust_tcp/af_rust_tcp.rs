@@ -173,7 +173,7 @@ impl StreamOps for TcpStream {
                 ([0, 0, 0, 0], Some(t)) => t.laddr,
                 (a, _) => a,
             };
-            Ok(Name { addr, port: i.num })
+            Ok(Name { addr, port: i.sport })
         }
     }
 

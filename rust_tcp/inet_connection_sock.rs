@@ -158,6 +158,7 @@ pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
     let mut inner = sk.tcp().inner.lock();
     inner.rcv_saddr = addr;
     inner.num = num;
+    inner.sport = num;
     drop(inner);
     // What bind() chose stays through a disconnect (sk_userlocks).
     let mut locks = sk.userlocks() & !(SOCK_BINDADDR_LOCK | SOCK_BINDPORT_LOCK);
@@ -203,6 +204,7 @@ pub(crate) fn listen(sk: &Sock<'_>, backlog: u32) -> Result {
         Ok(port) => {
             let mut i = sk.tcp().inner.lock();
             i.num = port;
+            i.sport = port;
             i.syn_qlen = 0;
             i.syn_young = 0;
             let old_buf = i.accept_queue.grow(buf);

@@ -76,6 +76,10 @@ pub(crate) struct TcpInner {
     pub(crate) rcv_saddr: [u8; 4],
     /// `inet_num`: the bound local port, 0 when not bound.
     pub(crate) num: u16,
+    /// `inet_sport`: the port getsockname() reports. Set with `num` by
+    /// bind(), listen() and connect(), but not cleared when a connection's
+    /// end releases the port, as in Linux.
+    pub(crate) sport: u16,
     /// The connection's addresses once connected or accepted.
     pub(crate) tuple: Option<FourTuple>,
     pub(crate) conn: Conn,
@@ -135,6 +139,7 @@ impl TcpSock {
                 TcpInner {
                     rcv_saddr: [0; 4],
                     num: 0,
+                    sport: 0,
                     tuple: None,
                     conn: Conn::default(),
                     accept_queue: Fifo::new(),

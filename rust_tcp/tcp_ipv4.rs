@@ -443,6 +443,7 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
         let mut ci = child.tcp().inner.lock();
         ci.rcv_saddr = t.laddr;
         ci.num = t.lport;
+        ci.sport = t.lport;
         ci.tuple = Some(*t);
         ci.conn = Conn::from_child(init);
         // "newinet->inet_id = get_random_u16()" (tcp_v4_syn_recv_sock).
@@ -568,6 +569,7 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
                     rport: dport,
                 };
                 i.num = port;
+                i.sport = port;
                 i.rcv_saddr = saddr;
                 i.tuple = Some(tuple);
                 tuple
