@@ -1016,37 +1016,12 @@ fn synack_established(
     let cwnd_one = sk.rtx.total_retrans > 1 && sk.rtx.undo_marker != 0;
     let mut w = sk.rcv_window();
     init_buffer_space(&mut w, ctx.full_space, sysctls.window.app_win);
-
-    let ack = if ctx.delay_ack {
-        None
-    } else {
-        // tcp_send_ack(): seq = tcp_acceptable_seq() = snd_nxt here.
-        let window = select_window(
-            &mut w,
-            ctx.free_space,
-            ctx.full_space,
-            &sysctls.window,
-            ctx.memory_pressure,
-        );
-        let mut options = TcpOptions::new();
-        if sk.tstamp_ok {
-            options.timestamp = Some((ctx.now_ms.wrapping_add(sk.ts_off), sk.ts_recent));
-        }
-        Some(TcpRepr {
-            src_port: sk.loc_port,
-            dst_port: sk.rmt_port,
-            seq: sk.snd_nxt(),
-            ack: sk.rcv_nxt,
-            flags: TcpFlags::ACK,
-            window,
-            urgent: 0,
-            options,
-        })
-    };
     sk.rcv_wnd = w.rcv_wnd;
     sk.rcv_wup = w.rcv_wup;
     sk.rcv_ssthresh = w.rcv_ssthresh;
     sk.window_clamp = w.window_clamp;
+    // tcp_send_ack(): seq = tcp_acceptable_seq() = snd_nxt here.
+    let ack = (!ctx.delay_ack).then(|| ack_now(sk, ctx));
 
     conn_init(sk, cwnd_one, ack)
 }
