@@ -10,7 +10,14 @@
 //! handshake ([`request_sock`], [`tcp_input`], [`tcp_minisocks`],
 //! [`tcp_output`], [`tcp_ipv4`]), the active open ([`af_inet`],
 //! [`inet_hash_connect`], [`tcp_connect`], [`tcp_timer`]) and receive
-//! windows ([`tcp_window`]). Files are named after the Linux file
+//! windows ([`tcp_window`]). The established connection's core (issue 5
+//! groundwork, not yet used by the kernel side): segment acceptance and
+//! RFC 5961 ([`tcp_validate`]), reassembly and SACK blocks ([`tcp_ofo`]),
+//! delayed ACKs ([`tcp_delack`]), teardown and poll ([`tcp_fin`]),
+//! TIME_WAIT ([`tcp_timewait`]), the RTT estimator and RTO ([`tcp_rtt`]),
+//! Reno/NewReno congestion control and recovery ([`tcp_cong`]), transmit
+//! decisions, window probes and send-buffer space ([`tcp_send`]) and socket
+//! buffer sizing ([`sock`]). Files are named after the Linux file
 //! whose logic they mirror. It depends on `core` only (no `alloc`, no
 //! `std`), contains no `unsafe`, and never panics on any input, so the same
 //! files are compiled into the kernel module and into a host crate
@@ -28,13 +35,22 @@ pub mod request_sock;
 pub mod secure_seq;
 pub mod seq;
 pub mod siphash;
+pub mod sock;
 pub mod syncookies;
+pub mod tcp_cong;
 pub mod tcp_connect;
+pub mod tcp_delack;
+pub mod tcp_fin;
 pub mod tcp_hdr;
 pub mod tcp_input;
 pub mod tcp_ipv4;
 pub mod tcp_minisocks;
+pub mod tcp_ofo;
 pub mod tcp_output;
+pub mod tcp_rtt;
+pub mod tcp_send;
 pub mod tcp_states;
 pub mod tcp_timer;
+pub mod tcp_timewait;
+pub mod tcp_validate;
 pub mod tcp_window;
