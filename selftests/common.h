@@ -16,11 +16,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -992,6 +994,27 @@ static inline int server_deaf(struct two_hosts *h, int on)
 		ret = EIO;
 	close(back);
 	return ret;
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* SIGALRMs caught since the test began (by on_alarm). */
+static volatile sig_atomic_t alarms;
+
+static inline void on_alarm(int sig)
+{
+	alarms++;
+}
+
+/* A SIGALRM in @ms, caught by on_alarm, with or without SA_RESTART. */
+static inline void arm(int restart, int ms)
+{
+	struct sigaction sa = { .sa_handler = on_alarm,
+				.sa_flags = restart ? SA_RESTART : 0 };
+	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
 #endif

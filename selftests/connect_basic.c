@@ -431,23 +431,6 @@ TEST_F_TIMEOUT(cli, sndtimeo_bounds_blocking_connect, TIMEOUT)
 	close_rst(fd);
 }
 
-static volatile sig_atomic_t alarms;
-
-static void on_alarm(int sig)
-{
-	alarms++;
-}
-
-static void arm(int restart, int ms)
-{
-	struct sigaction sa = { .sa_handler = on_alarm,
-				.sa_flags = restart ? SA_RESTART : 0 };
-	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
-
-	sigaction(SIGALRM, &sa, NULL);
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 /*
  * Signals and a blocking connect in SYN_SENT. A handler without SA_RESTART:
  * EINTR. With SA_RESTART but a send timeout set: EINTR too (a timed wait is

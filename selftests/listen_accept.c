@@ -342,23 +342,6 @@ TEST_F_TIMEOUT(srv, poll_listener, TIMEOUT)
 	close(l);
 }
 
-static volatile sig_atomic_t alarms;
-
-static void on_alarm(int sig)
-{
-	alarms++;
-}
-
-static void arm(int restart, int ms)
-{
-	struct sigaction sa = { .sa_handler = on_alarm,
-				.sa_flags = restart ? SA_RESTART : 0 };
-	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
-
-	sigaction(SIGALRM, &sa, NULL);
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 /*
  * A blocked accept() and signals: without SA_RESTART it fails with EINTR;
  * with SA_RESTART it is restarted, unless the socket has a receive timeout
