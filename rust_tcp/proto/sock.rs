@@ -99,6 +99,22 @@ const fn double_buf(val: i32, min: i32) -> i32 {
     }
 }
 
+/// The value SO_SNDBUF/SO_RCVBUF size from: `min_t(u32, val, max)`
+/// stored back into an int, or with `force` (the _FORCE options) `val`
+/// with negatives as 0.
+const fn requested_buf(val: i32, max: u32, force: bool) -> i32 {
+    if force {
+        if val < 0 {
+            0
+        } else {
+            val
+        }
+    } else {
+        let u = val as u32;
+        (if u < max { u } else { max }) as i32
+    }
+}
+
 /// The new `sk_sndbuf` after `setsockopt(SO_SNDBUF, val)` (`force`:
 /// `SO_SNDBUF_FORCE`, which needs CAP_NET_ADMIN and ignores `wmem_max`).
 /// The caller also sets `SOCK_SNDBUF_LOCK` (no more automatic growth) and
@@ -107,35 +123,14 @@ const fn double_buf(val: i32, min: i32) -> i32 {
 /// `SO_SNDBUF` compares `val` with `wmem_max` as unsigned, so a negative
 /// value means `wmem_max`; `SO_SNDBUF_FORCE` turns negatives into 0.
 pub const fn so_sndbuf(val: i32, wmem_max: u32, force: bool, o: &SkbOverhead) -> i32 {
-    let v = if force {
-        if val < 0 {
-            0
-        } else {
-            val
-        }
-    } else {
-        // min_t(u32, val, wmem_max), stored back into an int.
-        let u = val as u32;
-        (if u < wmem_max { u } else { wmem_max }) as i32
-    };
-    double_buf(v, o.sock_min_sndbuf())
+    double_buf(requested_buf(val, wmem_max, force), o.sock_min_sndbuf())
 }
 
 /// The new `sk_rcvbuf` after `setsockopt(SO_RCVBUF, val)`
 /// (`__sock_set_rcvbuf()`; `force`: `SO_RCVBUF_FORCE`). The caller also
 /// sets `SOCK_RCVBUF_LOCK`.
 pub const fn so_rcvbuf(val: i32, rmem_max: u32, force: bool, o: &SkbOverhead) -> i32 {
-    let v = if force {
-        if val < 0 {
-            0
-        } else {
-            val
-        }
-    } else {
-        let u = val as u32;
-        (if u < rmem_max { u } else { rmem_max }) as i32
-    };
-    double_buf(v, o.sock_min_rcvbuf())
+    double_buf(requested_buf(val, rmem_max, force), o.sock_min_rcvbuf())
 }
 
 /// `net.ipv4.tcp_wmem` and `tcp_rmem` as `tcp_init()` sets them:

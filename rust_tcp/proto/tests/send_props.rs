@@ -229,6 +229,31 @@ struct Sim {
 }
 
 impl Sim {
+    /// A fresh transfer of `total` bytes over a link that drops the data
+    /// segments and ACKs whose index is true in `drops` / `ack_drops`.
+    fn new(total: u32, drops: Vec<bool>, ack_drops: Vec<bool>) -> Self {
+        Sim {
+            now: 0,
+            ss: SendSeq::new(SeqNum(0), 1 << 20, SeqNum(7), 0, 0),
+            rto: RtoState::new(1000),
+            cong: CongState::new(false, &S, 0),
+            ps: Persist::default(),
+            q: Q(Vec::new()),
+            timer: None,
+            events: BinaryHeap::new(),
+            n: 0,
+            drops,
+            ack_drops,
+            tx_count: 0,
+            ack_count: 0,
+            rcv_nxt: 0,
+            ofo: BTreeMap::new(),
+            ts_recent: 0,
+            fin_rcvd: false,
+            total,
+        }
+    }
+
     fn check(&mut self) {
         let c = &self.cong;
         assert!(c.snd_cwnd >= 1, "cwnd 0");
@@ -484,26 +509,7 @@ proptest! {
         ack_drops in prop::collection::vec(prop::bool::weighted(0.1), 0..150),
     ) {
         let total = segs * MSS - 123;
-        let mut sim = Sim {
-            now: 0,
-            ss: SendSeq::new(SeqNum(0), 1 << 20, SeqNum(7), 0, 0),
-            rto: RtoState::new(1000),
-            cong: CongState::new(false, &S, 0),
-            ps: Persist::default(),
-            q: Q(Vec::new()),
-            timer: None,
-            events: BinaryHeap::new(),
-            n: 0,
-            drops,
-            ack_drops,
-            tx_count: 0,
-            ack_count: 0,
-            rcv_nxt: 0,
-            ofo: BTreeMap::new(),
-            ts_recent: 0,
-            fin_rcvd: false,
-            total,
-        };
+        let mut sim = Sim::new(total, drops, ack_drops);
         sim.ss.snd_sml = SeqNum(0);
         sim.ss.bytes_acked = 1;
         sim.run();
@@ -516,26 +522,7 @@ proptest! {
 #[test]
 fn lossless_transfer_is_fast_and_grows_cwnd() {
     let total = 200 * MSS;
-    let mut sim = Sim {
-        now: 0,
-        ss: SendSeq::new(SeqNum(0), 1 << 20, SeqNum(7), 0, 0),
-        rto: RtoState::new(1000),
-        cong: CongState::new(false, &S, 0),
-        ps: Persist::default(),
-        q: Q(Vec::new()),
-        timer: None,
-        events: BinaryHeap::new(),
-        n: 0,
-        drops: Vec::new(),
-        ack_drops: Vec::new(),
-        tx_count: 0,
-        ack_count: 0,
-        rcv_nxt: 0,
-        ofo: BTreeMap::new(),
-        ts_recent: 0,
-        fin_rcvd: false,
-        total,
-    };
+    let mut sim = Sim::new(total, Vec::new(), Vec::new());
     sim.run();
     // Slow start from 10 doubles per 20 ms round: 10+20+40+80 = 150
     // segments in 4 rounds, the rest in the 5th: done within 6 RTTs.
@@ -553,26 +540,7 @@ fn single_loss_recovers_by_fast_retransmit() {
     let total = 40 * MSS;
     let mut drops = vec![false; 40];
     drops[3] = true;
-    let mut sim = Sim {
-        now: 0,
-        ss: SendSeq::new(SeqNum(0), 1 << 20, SeqNum(7), 0, 0),
-        rto: RtoState::new(1000),
-        cong: CongState::new(false, &S, 0),
-        ps: Persist::default(),
-        q: Q(Vec::new()),
-        timer: None,
-        events: BinaryHeap::new(),
-        n: 0,
-        drops,
-        ack_drops: Vec::new(),
-        tx_count: 0,
-        ack_count: 0,
-        rcv_nxt: 0,
-        ofo: BTreeMap::new(),
-        ts_recent: 0,
-        fin_rcvd: false,
-        total,
-    };
+    let mut sim = Sim::new(total, drops, Vec::new());
     sim.run();
     // One retransmission, no timeout (RTO would be at least 1 s here).
     assert_eq!(sim.cong.total_retrans, 1);
