@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Byte storage of a connection, addressed by sequence number: what the
+//! skb queues of `struct sock` hold in Linux (`sk_write_queue` with the
+//! retransmission rbtree on the send side, `sk_receive_queue` with the
+//! out-of-order rbtree on the receive side).
+//!
+//! A [`SeqBuf`] is a ring of `CHUNK`-byte chunks covering the sequence
+//! range `[base, base + capacity)`. On the send side `base` is `snd_una`
+//! and the bytes are the unacknowledged and unsent data; on the receive
+//! side `base` is `copied_seq` and the bytes are those received but not
+//! yet read, with holes where out-of-order data has not arrived. Chunks
+//! are allocated when first written and given back when `base` passes
+//! them, so an idle connection holds no chunk, and a chunk allocation is
+//! one page: the receive side allocates in softirq context, where a
+//! page is what can be had.
+//!
+//! The store itself (who allocates chunks, and how) is the caller's
+//! [`ChunkStore`]: the kernel's gives out pages with the GFP flags of its
+//! context, the host tests' uses `Vec`.
+
+use super::seq::SeqNum;
+
+/// Bytes per chunk: one page.
+pub const CHUNK: usize = 4096;
+
+/// Where a [`SeqBuf`] keeps its chunks: `slots()` slots, each empty or
+/// holding one chunk of [`CHUNK`] bytes.
+pub trait ChunkStore {
+    /// The number of slots (fixed for the store's life).
+    fn slots(&self) -> usize;
+    /// The chunk in slot `i`, if allocated.
+    fn chunk(&self, i: usize) -> Option<&[u8]>;
+    /// The chunk in slot `i`, allocated now if the slot is empty; `None`
+    /// if that allocation failed.
+    fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]>;
+    /// Frees the chunk in slot `i` (if any).
+    fn release(&mut self, i: usize);
+}
+
+/// The store could not allocate a chunk, or the range lies outside the
+/// buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRoom;
+
+/// A ring of chunks holding the sequence range `[base, base + capacity)`.
+pub struct SeqBuf<S: ChunkStore> {
+    store: S,
+    /// The sequence number of the first byte held.
+    base: SeqNum,
+    /// Ring offset of `base`, in `0..capacity`.
+    base_pos: usize,
+}
+
+impl<S: ChunkStore> SeqBuf<S> {
+    /// An empty buffer whose first byte will be `base`.
+    pub fn new(store: S, base: SeqNum) -> Self {
+        Self {
+            store,
+            base,
+            base_pos: 0,
+        }
+    }
+
+    /// The sequence number of the first byte held.
+    pub fn base(&self) -> SeqNum {
+        self.base
+    }
+
+    /// Bytes the ring can hold: one chunk less than it has, so the
+    /// newest byte never shares a chunk with the oldest (which `advance`
+    /// frees when it passes it).
+    pub fn capacity(&self) -> u32 {
+        let slots = self.store.slots().saturating_sub(1).min((u32::MAX as usize) / CHUNK - 1);
+        (slots * CHUNK) as u32
+    }
+
+    /// Bytes in the ring, the ring's modulus.
+    fn ring(&self) -> usize {
+        self.store.slots().min((u32::MAX as usize) / CHUNK) * CHUNK
+    }
+
+    /// Chunks currently allocated (for memory accounting in tests).
+    pub fn allocated(&self) -> usize {
+        (0..self.store.slots()).filter(|&i| self.store.chunk(i).is_some()).count()
+    }
+
+    /// Offset of `seq` from `base`, if `len` bytes from there fit.
+    fn offset(&self, seq: SeqNum, len: usize) -> Option<usize> {
+        let off = seq.0.wrapping_sub(self.base.0) as usize;
+        let cap = self.capacity() as usize;
+        (off <= cap && len <= cap - off).then_some(off)
+    }
+
+    /// Copies `data` to the sequence range starting at `seq`, which must
+    /// lie within `[base, base + capacity)`.
+    pub fn write(&mut self, seq: SeqNum, data: &[u8]) -> Result<(), NoRoom> {
+        let off = self.offset(seq, data.len()).ok_or(NoRoom)?;
+        let cap = self.ring();
+        let mut pos = (self.base_pos + off) % cap.max(1);
+        let mut rest = data;
+        while !rest.is_empty() {
+            let slot = pos / CHUNK;
+            let in_chunk = pos % CHUNK;
+            let n = rest.len().min(CHUNK - in_chunk);
+            let chunk = self.store.chunk_mut(slot).ok_or(NoRoom)?;
+            let dst = chunk.get_mut(in_chunk..in_chunk + n).ok_or(NoRoom)?;
+            dst.copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            pos = (pos + n) % cap;
+        }
+        Ok(())
+    }
+
+    /// Copies the bytes at `seq..seq + out.len()` into `out`. Bytes never
+    /// written read as zero (the caller only reads what it wrote).
+    pub fn read(&self, seq: SeqNum, out: &mut [u8]) {
+        let Some(off) = self.offset(seq, out.len()) else {
+            out.fill(0);
+            return;
+        };
+        let cap = self.ring();
+        let mut pos = (self.base_pos + off) % cap.max(1);
+        let mut done = 0;
+        while done < out.len() {
+            let slot = pos / CHUNK;
+            let in_chunk = pos % CHUNK;
+            let n = (out.len() - done).min(CHUNK - in_chunk);
+            let dst = &mut out[done..done + n];
+            match self.store.chunk(slot).and_then(|c| c.get(in_chunk..in_chunk + n)) {
+                Some(src) => dst.copy_from_slice(src),
+                None => dst.fill(0),
+            }
+            done += n;
+            pos = (pos + n) % cap;
+        }
+    }
+
+    /// Moves `base` forward to `to` (at most `capacity` ahead): the bytes
+    /// before it are gone and every chunk left wholly behind is freed.
+    pub fn advance(&mut self, to: SeqNum) {
+        let cap = self.ring();
+        let d = (to.0.wrapping_sub(self.base.0) as usize).min(self.capacity() as usize);
+        if d == 0 || cap == 0 {
+            return;
+        }
+        let slots = self.store.slots();
+        let first = self.base_pos / CHUNK;
+        let passed = (self.base_pos % CHUNK + d) / CHUNK;
+        for k in 0..passed.min(slots) {
+            self.store.release((first + k) % slots);
+        }
+        self.base_pos = (self.base_pos + d) % cap;
+        self.base = self.base.wrapping_add(d as u32);
+    }
+
+    /// Drops everything: all chunks freed, `base` moved to `to`.
+    pub fn reset(&mut self, to: SeqNum) {
+        for i in 0..self.store.slots() {
+            self.store.release(i);
+        }
+        self.base = to;
+        self.base_pos = 0;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    extern crate std;
+    use super::*;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    /// The host tests' store: `Vec` slots of boxed chunks.
+    pub(crate) struct VecStore(pub(crate) Vec<Option<Box<[u8; CHUNK]>>>);
+
+    impl VecStore {
+        pub(crate) fn new(slots: usize) -> Self {
+            Self((0..slots).map(|_| None).collect())
+        }
+    }
+
+    impl ChunkStore for VecStore {
+        fn slots(&self) -> usize {
+            self.0.len()
+        }
+        fn chunk(&self, i: usize) -> Option<&[u8]> {
+            self.0.get(i)?.as_deref().map(|c| &c[..])
+        }
+        fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
+            let s = self.0.get_mut(i)?;
+            Some(&mut s.get_or_insert_with(|| Box::new([0; CHUNK]))[..])
+        }
+        fn release(&mut self, i: usize) {
+            if let Some(s) = self.0.get_mut(i) {
+                *s = None;
+            }
+        }
+    }
+
+    #[test]
+    fn wraps_and_frees() {
+        let mut b = SeqBuf::new(VecStore::new(3), SeqNum(u32::MAX - 10));
+        let data: Vec<u8> = (0..8000u32).map(|i| i as u8).collect();
+        b.write(SeqNum(u32::MAX - 10), &data).unwrap();
+        assert_eq!(b.allocated(), 2);
+        let mut out = [0u8; 8000];
+        b.read(SeqNum(u32::MAX - 10), &mut out);
+        assert_eq!(&out[..], &data[..]);
+        // Past the first chunk: it is freed, the second is kept.
+        b.advance(SeqNum(u32::MAX - 10).wrapping_add(5000));
+        assert_eq!(b.allocated(), 1);
+        // The ring wraps: 5000 more bytes fit after the 3000 still held.
+        let more: Vec<u8> = (0..5192u32).map(|i| (i * 7) as u8).collect();
+        assert_eq!(b.capacity(), 8192);
+        b.write(SeqNum(u32::MAX - 10).wrapping_add(8000), &more).unwrap();
+        let mut o2 = std::vec![0u8; 3000 + 5192];
+        b.read(SeqNum(u32::MAX - 10).wrapping_add(5000), &mut o2);
+        assert_eq!(&o2[..3000], &data[5000..]);
+        assert_eq!(&o2[3000..], &more[..]);
+        // Beyond the capacity (two chunks: one is kept free): refused.
+        assert_eq!(b.write(SeqNum(u32::MAX - 10).wrapping_add(5000 + 8192), &[1]), Err(NoRoom));
+        // All read: only the chunk holding the new base stays.
+        b.advance(SeqNum(u32::MAX - 10).wrapping_add(13192));
+        assert_eq!(b.allocated(), 1);
+        b.reset(SeqNum(7));
+        assert_eq!(b.allocated(), 0);
+    }
+
+    #[test]
+    fn sparse_writes_read_back() {
+        let mut b = SeqBuf::new(VecStore::new(4), SeqNum(100));
+        b.write(SeqNum(10_100), b"later").unwrap();
+        assert_eq!(b.allocated(), 1);
+        b.write(SeqNum(100), b"first").unwrap();
+        let mut o = [0u8; 5];
+        b.read(SeqNum(10_100), &mut o);
+        assert_eq!(&o, b"later");
+        b.read(SeqNum(100), &mut o);
+        assert_eq!(&o, b"first");
+    }
+}

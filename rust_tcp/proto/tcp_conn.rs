@@ -1,0 +1,1356 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A synchronised connection: the `struct tcp_sock` of Linux from
+//! ESTABLISHED to the moment it closes or becomes a timewait sock, and the
+//! functions that drive it, composed from the decision modules:
+//!
+//! * a segment arrives (`tcp_rcv_established()`/`tcp_rcv_state_process()`,
+//!   net/ipv4/tcp_input.c): [`TcpConn::rcv`] runs [`tcp_validate`]
+//!   (PAWS, window, RFC 5961), `tcp_ack()` ([`SendSeq::tcp_ack`], the
+//!   retransmission queue, RTT ([`RtoState`]), congestion control
+//!   ([`CongState`]), the FIN states of [`tcp_fin`]), `tcp_data_queue()`
+//!   ([`Reassembly`]), `tcp_fin()`, then `tcp_data_snd_check()` and
+//!   `tcp_ack_snd_check()` ([`DelAck`]);
+//! * the application writes (`tcp_sendmsg()`, net/ipv4/tcp.c):
+//!   [`TcpConn::send_queue`] then [`TcpConn::push`] (`tcp_push()` →
+//!   `tcp_write_xmit()`, [`SendSeq::write_xmit_next`]);
+//! * the application reads (`tcp_recvmsg()`): [`TcpConn::recv_copy`] and
+//!   `tcp_cleanup_rbuf()` ([`TcpConn::recv_done`]);
+//! * timers (net/ipv4/tcp_timer.c): [`TcpConn::retransmit_timer`]
+//!   (`tcp_retransmit_timer()` and `tcp_probe_timer()`, one timer as in
+//!   Linux's `icsk_retransmit_timer`), [`TcpConn::delack_timer`];
+//! * teardown: [`TcpConn::shutdown`], [`TcpConn::close`].
+//!
+//! Like everything in the core it performs no I/O: segments leave through
+//! the caller's [`Tx`], and what the caller must do afterwards (wake
+//! readers or writers, re-arm timers, finish the connection, make a
+//! timewait sock) accumulates in [`Events`]. Time comes in as [`Now`].
+//!
+//! # Differences from Linux
+//!
+//! * The sender does not use SACK information (it is a NewReno sender,
+//!   `tcp_is_reno()`), although the receiver generates SACK blocks when
+//!   the peer asked for them.
+//! * Buffers are byte rings ([`SeqBuf`]) of fixed capacity: the send ring
+//!   is sized once from `sk_sndbuf` and the receive window comes from
+//!   `sk_rcvbuf` at establishment; there is no buffer autotuning
+//!   (`tcp_rcv_space_adjust()`, `tcp_sndbuf_expand()`), so the window a
+//!   rust_tcp receiver offers stays at its initial size.
+//! * The retransmission queue holds at most [`RTX_SEGS`] segments; a full
+//!   queue stops transmission like a full congestion window.
+
+use super::seq::SeqNum;
+use super::seqbuf::{ChunkStore, SeqBuf};
+use super::tcp_cong::{
+    AckEvent, AckFlags, AckedSegs, CongState, CongSysctls, Rexmit, RtxQueue, SegState, XmitDone,
+};
+use super::tcp_delack::{tcp_delack_max, AckSnd, AckSndCtx, DelAck, DelAckSysctls, DelackTimer, RcvSegInfo};
+use super::tcp_fin::{fin_acked, rcv_text, tcp_close_state, tcp_fin, FinAckCtx, FinAcked, FinRcv, TextAction};
+use super::tcp_fin::{RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK};
+use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr, TcpSegment};
+use super::tcp_input::ChallengeAckQuota;
+use super::tcp_minisocks::ChildInit;
+use super::tcp_ofo::{DataQueue, Reassembly};
+use super::tcp_rtt::{retransmit_timer, RtoState, RtoTimer, RttSample, RtxTimerCtx, RtxTimerStep, TCP_RETR1, TCP_RETR2};
+use super::tcp_send::{
+    probe0_when, retransmit_len, AckInput, AckVerdict, Nagle, Persist, ProbeCtx, ProbeResult, ProbeStep, ProbeTimer,
+    SendSeq, Wakeup, Xmit, XmitChunk, XmitParams,
+};
+use super::tcp_states::*;
+use super::tcp_validate::{validate_incoming, Validate, ValidateCtx, ValidateSock, TCP_CHALLENGE_ACK_LIMIT_DEFAULT};
+use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls};
+
+/// Segments the retransmission queue holds at most.
+pub const RTX_SEGS: usize = 512;
+/// `TCP_RTO_MAX`, the longest probe interval (ms).
+const TCP_RTO_MAX_MS: u32 = 120_000;
+/// Out-of-order ranges kept (Linux bounds the rbtree by memory).
+pub const OFO_RANGES: usize = 16;
+/// `ECONNRESET` and `ETIMEDOUT`, `EPIPE` (positive errno).
+pub const ECONNRESET: i32 = 104;
+pub const ETIMEDOUT: i32 = 110;
+
+/// The clocks a step reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// The millisecond TCP clock (`tcp_time_stamp_ms()`, `tcp_jiffies32`
+    /// in ms): timestamps, RTT, RTO.
+    pub ms: u32,
+    /// `jiffies` (delayed ACKs).
+    pub jiffies: u32,
+    /// `ktime_get_seconds()` (PAWS).
+    pub secs: u32,
+}
+
+/// The sysctls a connection reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnSysctls {
+    pub cong: CongSysctls,
+    pub window: WindowSysctls,
+    pub delack: DelAckSysctls,
+    pub retries1: u8,
+    pub retries2: u8,
+    pub orphan_retries: u8,
+    pub invalid_ratelimit_ms: u32,
+    pub challenge_ack_limit: u32,
+    pub dsack: bool,
+    /// `net.ipv4.tcp_fin_timeout` in ms.
+    pub fin_timeout_ms: i32,
+}
+
+impl ConnSysctls {
+    /// Linux's defaults.
+    pub const DEFAULT: Self = Self {
+        cong: CongSysctls::DEFAULT,
+        window: WindowSysctls::DEFAULT,
+        delack: DelAckSysctls::DEFAULT,
+        retries1: TCP_RETR1,
+        retries2: TCP_RETR2,
+        orphan_retries: 0,
+        invalid_ratelimit_ms: 500,
+        challenge_ack_limit: TCP_CHALLENGE_ACK_LIMIT_DEFAULT,
+        dsack: true,
+        fin_timeout_ms: 60_000,
+    };
+}
+
+/// How a connection is set up, besides what the handshake negotiated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnParams {
+    pub lport: u16,
+    pub rport: u16,
+    /// `HZ`.
+    pub hz: u32,
+    /// `tcp_full_space()`: the receive buffer as window bytes. The receive
+    /// store must hold at least this plus one window-scale unit.
+    pub full_space: i32,
+    /// Bytes the application may queue unacknowledged (the send store's
+    /// capacity or less).
+    pub snd_cap: u32,
+    /// The path MTU (the route's).
+    pub pmtu: u32,
+    pub sysctls: ConnSysctls,
+}
+
+/// Where segments go.
+pub trait Tx<S: ChunkStore> {
+    /// Sends `repr` with `len` bytes of payload, which are
+    /// `buf[seq..seq + len]` (copy them with [`SeqBuf::read`]).
+    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<S>, seq: SeqNum, len: u32);
+}
+
+/// A timer command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimerCmd {
+    /// Leave it.
+    #[default]
+    Keep,
+    /// Stop it.
+    Stop,
+    /// (Re)arm it to fire in this many milliseconds.
+    Reset(u32),
+}
+
+/// What the caller must do after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Events {
+    /// New data or EOF for readers (`sk_data_ready`).
+    pub readable: bool,
+    /// Send space freed (`sk_write_space`).
+    pub writable: bool,
+    /// The state or shutdown changed (`sk_state_change`).
+    pub state_change: bool,
+    /// The connection is over: `tcp_done()` with this `sk_err` (0 for a
+    /// clean end, e.g. LAST_ACK acknowledged).
+    pub done: Option<i32>,
+    /// The connection becomes a timewait sock in `substate` (TIME_WAIT,
+    /// or FIN_WAIT2 for an orphan) living `timeo_ms` (`tcp_time_wait()`).
+    pub time_wait: Option<(u8, u32)>,
+    /// The retransmission/probe timer.
+    pub rtx_timer: TimerCmd,
+    /// The delayed-ACK timer.
+    pub delack_timer: TimerCmd,
+}
+
+/// What `recv_copy` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecvState {
+    /// Bytes are there to read.
+    Data,
+    /// None now; more may come.
+    Empty,
+    /// The peer finished (FIN), or we shut down reading: end of file.
+    Eof,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Seg {
+    seq: SeqNum,
+    len: u32,
+    fin: bool,
+    st: SegState,
+    tx_ms: u32,
+}
+
+impl Seg {
+    fn end(&self) -> SeqNum {
+        self.seq.wrapping_add(self.len + u32::from(self.fin))
+    }
+}
+
+/// The retransmission queue: sent, unacknowledged segments in order.
+struct SegRing {
+    segs: [Seg; RTX_SEGS],
+    head: usize,
+    len: usize,
+}
+
+impl SegRing {
+    fn get(&self, k: usize) -> Option<&Seg> {
+        (k < self.len).then(|| &self.segs[(self.head + k) % RTX_SEGS])
+    }
+    fn get_mut(&mut self, k: usize) -> Option<&mut Seg> {
+        (k < self.len).then(|| &mut self.segs[(self.head + k) % RTX_SEGS])
+    }
+    fn push(&mut self, s: Seg) -> bool {
+        if self.len == RTX_SEGS {
+            return false;
+        }
+        self.segs[(self.head + self.len) % RTX_SEGS] = s;
+        self.len += 1;
+        true
+    }
+    fn pop(&mut self) {
+        if self.len > 0 {
+            self.head = (self.head + 1) % RTX_SEGS;
+            self.len -= 1;
+        }
+    }
+}
+
+impl RtxQueue for SegRing {
+    fn walk(&mut self, f: &mut dyn FnMut(&mut SegState) -> bool) {
+        for k in 0..self.len {
+            let i = (self.head + k) % RTX_SEGS;
+            if !f(&mut self.segs[i].st) {
+                break;
+            }
+        }
+    }
+}
+
+/// Which job the retransmission timer does (`icsk_pending`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RtxPending {
+    None,
+    Retrans,
+    Probe,
+}
+
+/// A synchronised connection.
+pub struct TcpConn<S: ChunkStore> {
+    /// `sk_state`: ESTABLISHED, FIN_WAIT1, FIN_WAIT2, CLOSING, CLOSE_WAIT,
+    /// LAST_ACK; TIME_WAIT or CLOSE once [`Events`] said so.
+    pub state: u8,
+    /// `sk_shutdown`.
+    pub shutdown: u8,
+    /// `SOCK_DEAD`: closed by the application (an orphan).
+    pub dead: bool,
+    lport: u16,
+    rport: u16,
+    sysctls: ConnSysctls,
+    // ---- send side ----
+    pub snd: SendSeq,
+    pub cong: CongState,
+    pub rto: RtoState,
+    persist: Persist,
+    pub nagle: Nagle,
+    rtx: SegRing,
+    sndbuf: SeqBuf<S>,
+    snd_cap: u32,
+    /// `mss_cache`: payload bytes per segment, options excluded.
+    pub mss: u32,
+    mss_clamp: u32,
+    pmtu: u32,
+    tcp_header_len: u32,
+    rtx_pending: RtxPending,
+    /// When the retransmission timer is due (ms clock), if armed.
+    rtx_due: u32,
+    /// `lsndtime`: when data was last sent.
+    lsndtime: u32,
+    // ---- receive side ----
+    pub rcv_nxt: SeqNum,
+    pub copied_seq: SeqNum,
+    win: RcvWindow,
+    reasm: Reassembly<OFO_RANGES>,
+    rcvbuf: SeqBuf<S>,
+    full_space: i32,
+    /// The FIN's sequence number once it is in order (`SOCK_DONE`).
+    fin_seq: Option<SeqNum>,
+    delack: DelAck,
+    advmss: u16,
+    // ---- options ----
+    pub sack_ok: bool,
+    pub tstamp_ok: bool,
+    ts_recent: u32,
+    ts_recent_stamp: u32,
+    ts_off: u32,
+    last_oow_ack_time: u32,
+    quota: ChallengeAckQuota,
+    /// Segments dropped as invalid (counted for the caller's MIB).
+    pub dropped: u32,
+    /// Segments retransmitted.
+    pub retrans_segs: u32,
+    ev: Events,
+}
+
+/// What the peer's timestamp option says (`rx_opt.rcv_tsval`/`rcv_tsecr`).
+fn seg_ts(seg: &TcpSegment<'_>) -> Option<(u32, u32)> {
+    seg.options.timestamp
+}
+
+impl<S: ChunkStore> TcpConn<S> {
+    /// The connection as the handshake leaves it (`tcp_finish_connect()`
+    /// or `tcp_create_openreq_child()` + the third ACK), with its stores
+    /// for sent and received bytes.
+    pub fn new(init: &ChildInit, p: &ConnParams, snd_store: S, rcv_store: S, now: &Now) -> Self {
+        let mut rto = RtoState::new(p.hz);
+        rto.init_metrics();
+        let win = RcvWindow {
+            rcv_nxt: init.rcv_nxt,
+            rcv_wup: init.rcv_nxt,
+            rcv_wnd: init.rcv_wnd,
+            rcv_ssthresh: init.rcv_ssthresh,
+            window_clamp: init.window_clamp,
+            rcv_wscale: init.rcv_wscale,
+            rcv_mss: u32::from(init.advmss).min(536),
+            advmss: init.advmss,
+        };
+        let mut c = Self {
+            state: TCP_ESTABLISHED,
+            shutdown: 0,
+            dead: false,
+            lport: p.lport,
+            rport: p.rport,
+            sysctls: p.sysctls,
+            snd: SendSeq::new(init.snd_una, init.snd_wnd, init.snd_wl1, init.snd_wscale, now.ms),
+            cong: CongState::new(false, &p.sysctls.cong, now.ms),
+            rto,
+            persist: Persist::default(),
+            nagle: Nagle(0),
+            rtx: SegRing {
+                segs: [Seg::default(); RTX_SEGS],
+                head: 0,
+                len: 0,
+            },
+            sndbuf: SeqBuf::new(snd_store, init.snd_una),
+            snd_cap: 0,
+            mss: 536,
+            mss_clamp: u32::from(init.mss_clamp),
+            pmtu: p.pmtu,
+            tcp_header_len: u32::from(init.tcp_header_len).max(20),
+            rtx_pending: RtxPending::None,
+            rtx_due: 0,
+            lsndtime: now.ms,
+            rcv_nxt: init.rcv_nxt,
+            copied_seq: init.rcv_nxt,
+            win,
+            reasm: Reassembly::new(init.sack_ok, p.sysctls.dsack),
+            rcvbuf: SeqBuf::new(rcv_store, init.rcv_nxt),
+            full_space: p.full_space,
+            fin_seq: None,
+            delack: DelAck::new(p.hz),
+            advmss: init.advmss,
+            sack_ok: init.sack_ok,
+            tstamp_ok: init.tstamp_ok,
+            ts_recent: init.ts_recent,
+            ts_recent_stamp: if init.tstamp_ok { now.secs } else { 0 },
+            ts_off: init.ts_offset,
+            last_oow_ack_time: 0,
+            quota: ChallengeAckQuota::default(),
+            dropped: 0,
+            retrans_segs: 0,
+            ev: Events::default(),
+        };
+        c.snd.max_window = init.max_window.max(init.snd_wnd);
+        c.snd_cap = p.snd_cap.min(c.sndbuf.capacity());
+        c.sync_mss();
+        c
+    }
+
+    /// Takes what the caller must do after the last steps.
+    pub fn take_events(&mut self) -> Events {
+        core::mem::take(&mut self.ev)
+    }
+
+    /// `tcp_sync_mss()` + `tcp_current_mss()`: the payload of a full
+    /// segment, from the path MTU, the peer's MSS, our options, and half
+    /// the largest window the peer offered (`tcp_bound_to_half_wnd()`).
+    fn sync_mss(&mut self) {
+        let opts = self.tcp_header_len - 20;
+        let mut mss = self.pmtu.saturating_sub(40).min(self.mss_clamp);
+        let mw = self.snd.max_window;
+        let cutoff = if mw > 536 { mw / 2 } else { mw };
+        if cutoff != 0 && mss > cutoff {
+            mss = cutoff.max(68 - 40);
+        }
+        self.mss = mss.saturating_sub(opts).max(8);
+    }
+
+    /// Bytes the application queued and the peer did not acknowledge.
+    pub fn snd_queued(&self) -> u32 {
+        self.snd.write_seq.0.wrapping_sub(self.snd.snd_una.0) - u32::from(self.snd.fin_queued && self.fin_unacked())
+    }
+
+    fn fin_unacked(&self) -> bool {
+        self.snd.fin_queued && self.snd.snd_una != self.snd.write_seq
+    }
+
+    /// Room for more application bytes (`sk_stream_memory_free()`).
+    pub fn snd_space(&self) -> u32 {
+        self.snd_cap.saturating_sub(self.snd_queued())
+    }
+
+    /// `sk_stream_is_writeable()`: free space at least half the queued
+    /// bytes (`sk_stream_wspace() >= sk_stream_min_wspace()`).
+    pub fn writeable(&self) -> bool {
+        let q = self.snd_queued();
+        self.snd_space() >= q / 2 && self.snd_space() > 0
+    }
+
+    /// Bytes received in order and not yet read (`tcp_inq()`).
+    pub fn rcv_queued(&self) -> u32 {
+        let end = match self.fin_seq {
+            Some(f) if f == self.rcv_nxt.wrapping_sub(1) => f,
+            _ => self.rcv_nxt,
+        };
+        end.0.wrapping_sub(self.copied_seq.0)
+    }
+
+    /// The peer's FIN was received (and everything before it).
+    pub fn fin_rcvd(&self) -> bool {
+        self.fin_seq.is_some()
+    }
+
+    /// `tcp_space()` as window bytes: the full space less what is held.
+    fn free_space(&self) -> i32 {
+        let held = u64::from(self.rcv_nxt.0.wrapping_sub(self.copied_seq.0)) + self.reasm.ofo.queued_len();
+        (i64::from(self.full_space) - held.min(i64::MAX as u64) as i64).max(0) as i32
+    }
+
+    // ---------------------------------------------------------------
+    // Output
+    // ---------------------------------------------------------------
+
+    /// The header of a segment from us at `seq` with `flags` (ACK is
+    /// added), with the window (`tcp_select_window()`), timestamps and
+    /// SACK blocks; the ACK it carries is accounted (`tcp_event_ack_sent()`).
+    fn header(&mut self, seq: SeqNum, flags: TcpFlags, now: &Now) -> TcpRepr {
+        self.win.rcv_nxt = self.rcv_nxt;
+        let free = self.free_space();
+        let window = select_window(&mut self.win, free, self.full_space, &self.sysctls.window, false);
+        let mut options = TcpOptions::new();
+        if self.tstamp_ok {
+            options.timestamp = Some((now.ms.wrapping_add(self.ts_off), self.ts_recent));
+        }
+        if self.sack_ok {
+            let room = options.sack_room();
+            options.sack_blocks = self.reasm.take_option_blocks(room);
+        }
+        if self.delack.event_ack_sent(self.rcv_nxt, self.rcv_nxt) || self.delack.pending == 0 {
+            self.ev.delack_timer = TimerCmd::Stop;
+        }
+        TcpRepr {
+            src_port: self.lport,
+            dst_port: self.rport,
+            seq,
+            ack: self.rcv_nxt,
+            flags: flags.union(TcpFlags::ACK),
+            window,
+            urgent: 0,
+            options,
+        }
+    }
+
+    /// `tcp_send_ack()`: a pure ACK at `snd_nxt`.
+    pub fn send_ack(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let repr = self.header(self.snd.snd_nxt, TcpFlags::empty(), now);
+        tx.xmit(&repr, &self.sndbuf, self.snd.snd_nxt, 0);
+    }
+
+    /// Sends `len` bytes at `seq` (plus FIN) from the send ring.
+    fn xmit_data(&mut self, tx: &mut impl Tx<S>, seq: SeqNum, len: u32, fin: bool, now: &Now) {
+        let end = seq.wrapping_add(len);
+        let mut flags = TcpFlags::empty();
+        if fin {
+            flags = flags.union(TcpFlags::FIN);
+        }
+        // PSH on the segment that empties what the application pushed
+        // (`tcp_mark_push()` marks the tail skb of each write).
+        if len > 0 && (!end.before(self.snd.pushed_seq) || end == self.snd.write_seq.wrapping_sub(u32::from(self.snd.fin_queued))) {
+            flags = flags.union(TcpFlags::PSH);
+        }
+        let repr = self.header(seq, flags, now);
+        tx.xmit(&repr, &self.sndbuf, seq, len);
+        self.lsndtime = now.ms;
+        self.delack.event_data_sent(now.jiffies);
+    }
+
+    /// Arms the retransmission timer for `ms` as `job`.
+    fn arm_rtx(&mut self, job: RtxPending, ms: u32, now: &Now) {
+        self.rtx_pending = job;
+        self.rtx_due = now.ms.wrapping_add(ms);
+        self.ev.rtx_timer = TimerCmd::Reset(ms);
+    }
+
+    fn clear_rtx(&mut self) {
+        if self.rtx_pending != RtxPending::None {
+            self.rtx_pending = RtxPending::None;
+            self.ev.rtx_timer = TimerCmd::Stop;
+        }
+    }
+
+    /// `tcp_write_xmit()`: new data and a queued FIN, as the windows and
+    /// Nagle allow. Returns whether anything went out.
+    fn write_xmit(&mut self, tx: &mut impl Tx<S>, nonagle: Nagle, now: &Now) -> bool {
+        let mut sent = 0u32;
+        let mut cwnd_limited = false;
+        loop {
+            if self.rtx.len >= RTX_SEGS {
+                cwnd_limited = true;
+                break;
+            }
+            let p = XmitParams {
+                mss_now: self.mss,
+                cwnd: self.cong.snd_cwnd,
+                in_flight: self.cong.packets_in_flight(),
+                packets_out: self.cong.packets_out,
+                nonagle,
+            };
+            let c = match self.snd.write_xmit_next(&p) {
+                Xmit::Send(c) => c,
+                Xmit::CwndLimited => {
+                    cwnd_limited = true;
+                    break;
+                }
+                _ => break,
+            };
+            let segs = c.segs.min((RTX_SEGS - self.rtx.len) as u32);
+            let c = if segs < c.segs {
+                XmitChunk {
+                    seq: c.seq,
+                    len: segs * self.mss,
+                    fin: false,
+                    segs,
+                }
+            } else {
+                c
+            };
+            let mut off = 0;
+            for i in 0..c.segs {
+                let len = (c.len - off).min(self.mss);
+                let fin = c.fin && i + 1 == c.segs;
+                let seq = c.seq.wrapping_add(off);
+                self.rtx.push(Seg {
+                    seq,
+                    len,
+                    fin,
+                    st: SegState::default(),
+                    tx_ms: now.ms,
+                });
+                if self.cong.on_new_data_sent() || self.rtx_pending != RtxPending::Retrans {
+                    // tcp_event_new_data_sent(): the first segment in
+                    // flight starts the RTO (a probe timer gives way).
+                    if self.rtx_pending != RtxPending::Retrans {
+                        let rto = self.rto.rto_ms;
+                        self.arm_rtx(RtxPending::Retrans, rto, now);
+                    }
+                }
+                self.xmit_data(tx, seq, len, fin, now);
+                off += len;
+            }
+            self.snd.on_sent(&c, self.mss);
+            sent += c.segs;
+        }
+        let x = XmitDone {
+            snd_una: self.snd.snd_una,
+            snd_nxt: self.snd.snd_nxt,
+            now_ms: now.ms,
+            rto_ms: self.rto.rto_ms,
+            nospace: false,
+        };
+        let _ = cwnd_limited;
+        self.cong.after_write_xmit(sent, &x, &self.sysctls.cong);
+        if sent == 0 {
+            self.check_probe_timer(now);
+        }
+        sent > 0
+    }
+
+    /// `tcp_check_probe_timer()`: nothing in flight, data waiting, and
+    /// none could go: the peer's window is too small; probe it.
+    fn check_probe_timer(&mut self, now: &Now) {
+        if self.cong.packets_out == 0 && !self.snd.write_queue_empty() && self.rtx_pending == RtxPending::None {
+            let when = probe0_when(&self.rto, TCP_RTO_MAX_MS);
+            self.arm_rtx(RtxPending::Probe, when, now);
+        }
+    }
+
+    /// `tcp_push()`/`__tcp_push_pending_frames()` after the application
+    /// queued data (`nonagle` from TCP_NODELAY/TCP_CORK and MSG_MORE).
+    pub fn push(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        if self.snd.write_queue_empty() {
+            return;
+        }
+        let nagle = self.nagle;
+        self.write_xmit(tx, nagle, now);
+    }
+
+    /// Retransmits the lost segments cwnd allows
+    /// (`tcp_xmit_retransmit_queue()`).
+    fn retransmit_lost(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        while let Some(k) = self.cong.next_retransmit(&mut self.rtx) {
+            if !self.retransmit_one(tx, k, now) {
+                break;
+            }
+        }
+    }
+
+    /// `tcp_retransmit_skb()` of queue entry `k`. False if it could not go.
+    fn retransmit_one(&mut self, tx: &mut impl Tx<S>, k: usize, now: &Now) -> bool {
+        let Some(s) = self.rtx.get(k).copied() else { return false };
+        let una = self.snd.snd_una;
+        let start = if s.seq.before(una) { una } else { s.seq };
+        let data_len = s.seq.wrapping_add(s.len).0.wrapping_sub(start.0);
+        let len = if data_len == 0 {
+            Some(0)
+        } else {
+            retransmit_len(start, data_len, una, self.snd.snd_wnd, self.mss)
+        };
+        let Some(len) = len else { return false };
+        let fin = s.fin && len == data_len;
+        if let Some(m) = self.rtx.get_mut(k) {
+            m.tx_ms = now.ms;
+        }
+        self.cong.on_retransmit(&mut self.rtx, k, now.ms, true);
+        self.xmit_data(tx, start, len, fin, now);
+        self.retrans_segs += 1;
+        true
+    }
+
+    // ---------------------------------------------------------------
+    // Application side
+    // ---------------------------------------------------------------
+
+    /// `tcp_sendmsg()`'s copy: queues as much of `data` as there is room
+    /// for; returns how much. The caller then calls [`TcpConn::push`].
+    pub fn send_queue(&mut self, data: &[u8], msg_more: bool) -> usize {
+        let n = (self.snd_space() as usize).min(data.len());
+        if n == 0 {
+            return 0;
+        }
+        if self.sndbuf.write(self.snd.write_seq, &data[..n]).is_err() {
+            return 0;
+        }
+        self.snd.queue_data(n as u32);
+        self.snd.push_mark(msg_more);
+        n
+    }
+
+    /// What a read finds now.
+    pub fn recv_state(&self) -> RecvState {
+        if self.rcv_queued() > 0 {
+            RecvState::Data
+        } else if self.fin_rcvd() || self.shutdown & RCV_SHUTDOWN != 0 {
+            RecvState::Eof
+        } else {
+            RecvState::Empty
+        }
+    }
+
+    /// Copies up to `out.len()` unread bytes at `copied_seq + skip`
+    /// without consuming them; returns how many.
+    pub fn recv_copy(&self, skip: u32, out: &mut [u8]) -> usize {
+        let avail = self.rcv_queued().saturating_sub(skip) as usize;
+        let n = avail.min(out.len());
+        self.rcvbuf.read(self.copied_seq.wrapping_add(skip), &mut out[..n]);
+        n
+    }
+
+    /// The application consumed `n` bytes (`tcp_recvmsg()` then
+    /// `tcp_cleanup_rbuf()`): the window may have opened enough to say so.
+    pub fn recv_done(&mut self, n: u32, tx: &mut impl Tx<S>, now: &Now) {
+        let n = n.min(self.rcv_queued());
+        self.copied_seq = self.copied_seq.wrapping_add(n);
+        self.rcvbuf.advance(self.copied_seq);
+        if self.state == TCP_CLOSE || n == 0 {
+            return;
+        }
+        let rcv_window_now = tcp_receive_window(self.win.rcv_wup, self.win.rcv_wnd, self.rcv_nxt);
+        let held = self.rcv_nxt.0.wrapping_sub(self.copied_seq.0) as i32;
+        let free = self.free_space();
+        let full = self.full_space;
+        let mut w = self.win;
+        w.rcv_nxt = self.rcv_nxt;
+        let ws = self.sysctls.window.shrink_window;
+        let send = self.delack.cleanup_rbuf(
+            n as i32,
+            self.rcv_nxt,
+            self.win.rcv_wup,
+            rcv_window_now,
+            self.win.window_clamp,
+            held,
+            self.shutdown & RCV_SHUTDOWN != 0,
+            self.sysctls.delack.pingpong_thresh,
+            || raw_select_window(&mut w, free, full, ws, false),
+        );
+        if send {
+            self.send_ack(tx, now);
+        }
+    }
+
+    /// `tcp_shutdown()` with SEND_SHUTDOWN in `how`: a FIN after the data.
+    /// `how` also sets the `sk_shutdown` bits.
+    pub fn shutdown(&mut self, how: u8, tx: &mut impl Tx<S>, now: &Now) {
+        self.shutdown |= how & SHUTDOWN_MASK;
+        if how & SEND_SHUTDOWN != 0 && matches!(self.state, TCP_ESTABLISHED | TCP_CLOSE_WAIT) {
+            self.send_fin(tx, now);
+        }
+    }
+
+    /// `tcp_close_state()` + `tcp_send_fin()`.
+    fn send_fin(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let cs = tcp_close_state(self.state);
+        self.set_state(cs.new_state);
+        if cs.send_fin && !self.snd.fin_queued {
+            self.snd.queue_fin();
+            self.write_xmit(tx, Nagle(Nagle::OFF), now);
+        }
+    }
+
+    fn set_state(&mut self, s: u8) {
+        if self.state != s {
+            self.state = s;
+            self.ev.state_change = true;
+        }
+    }
+
+    /// `tcp_close()` after `data_was_unread`/SO_LINGER were ruled out:
+    /// the FIN goes (if not yet), the socket becomes an orphan. What is
+    /// left runs on timers and segments: an orphan in FIN_WAIT2 turns into
+    /// a timewait sock at once.
+    pub fn close(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        self.shutdown = SHUTDOWN_MASK;
+        self.dead = true;
+        if matches!(self.state, TCP_ESTABLISHED | TCP_CLOSE_WAIT) {
+            self.send_fin(tx, now);
+        }
+        if self.state == TCP_FIN_WAIT2 {
+            let tmo = self.sysctls.fin_timeout_ms.max(0) as u32;
+            self.ev.time_wait = Some((TCP_FIN_WAIT2, tmo));
+        }
+    }
+
+    /// An RST for an abort (`tcp_send_active_reset()`): the repr to send.
+    pub fn active_reset(&mut self) -> TcpRepr {
+        TcpRepr {
+            src_port: self.lport,
+            dst_port: self.rport,
+            seq: self.snd.snd_nxt,
+            ack: self.rcv_nxt,
+            flags: TcpFlags::RST.union(TcpFlags::ACK),
+            window: 0,
+            urgent: 0,
+            options: TcpOptions::new(),
+        }
+    }
+
+    /// Unread data exists (`data_was_unread` of `__tcp_close()`).
+    pub fn data_was_unread(&self) -> bool {
+        self.rcv_queued() > 0
+    }
+
+    /// The FIN we sent was acknowledged.
+    pub fn fin_acked(&self) -> bool {
+        self.snd.fin_queued && self.snd.snd_una == self.snd.write_seq
+    }
+
+    /// What a timewait sock keeps of us (`tcp_time_wait()`).
+    pub fn tw_state(&self) -> TwInit {
+        TwInit {
+            rcv_nxt: self.rcv_nxt,
+            snd_nxt: self.snd.snd_nxt,
+            rcv_wnd: self.win.rcv_wnd,
+            rcv_wscale: self.win.rcv_wscale,
+            ts_recent: self.ts_recent,
+            ts_recent_stamp: self.ts_recent_stamp,
+            ts_offset: self.ts_off,
+            tstamp_ok: self.tstamp_ok,
+            rto_ms: self.rto.rto_ms,
+        }
+    }
+
+    // ---------------------------------------------------------------
+    // Input
+    // ---------------------------------------------------------------
+
+    /// A segment for this connection.
+    pub fn rcv(&mut self, seg: &TcpSegment<'_>, tx: &mut impl Tx<S>, now: &Now, rand: impl FnMut() -> u32) {
+        if self.state == TCP_CLOSE || self.state == TCP_TIME_WAIT {
+            return;
+        }
+        let vs = ValidateSock {
+            state: self.state,
+            rcv_nxt: self.rcv_nxt,
+            rcv_wup: self.win.rcv_wup,
+            rcv_wnd: self.win.rcv_wnd,
+            snd_una: self.snd.snd_una,
+            snd_nxt: self.snd.snd_nxt,
+            snd_wl1: self.snd.snd_wl1,
+            snd_wnd: self.snd.snd_wnd,
+            snd_wscale: self.snd.snd_wscale,
+            tstamp_ok: self.tstamp_ok,
+            ts_recent: self.ts_recent,
+            ts_recent_stamp: self.ts_recent_stamp,
+            rto_ms: self.rto.rto_ms,
+            max_sack: if self.sack_ok { self.reasm.max_sack() } else { None },
+            has_socket: !self.dead,
+        };
+        let vctx = ValidateCtx {
+            now: now.ms,
+            now_secs: now.secs,
+            invalid_ratelimit: self.sysctls.invalid_ratelimit_ms,
+            challenge_ack_limit: self.sysctls.challenge_ack_limit,
+            dsack: self.sack_ok && self.sysctls.dsack,
+        };
+        match validate_incoming(&vs, seg, &mut self.last_oow_ack_time, &mut self.quota, &vctx, rand) {
+            Validate::Accept => (),
+            Validate::Drop { .. } => {
+                self.dropped += 1;
+                return;
+            }
+            Validate::DupAck { quickack, dsack, .. } => {
+                if let Some((s, e)) = dsack {
+                    self.reasm.dsack_set(s, e);
+                }
+                if quickack {
+                    self.delack.enter_quickack_mode(self.win.rcv_wnd, 16);
+                }
+                self.dropped += 1;
+                self.send_ack(tx, now);
+                return;
+            }
+            Validate::ChallengeAck { .. } => {
+                self.dropped += 1;
+                self.send_ack(tx, now);
+                return;
+            }
+            Validate::Reset { err } => {
+                self.reset(err);
+                return;
+            }
+        }
+        if !seg.flags.contains(TcpFlags::ACK) {
+            self.dropped += 1;
+            return;
+        }
+        // tcp_replace_ts_recent(): a timestamp at or before the left edge
+        // of the window, not older than the one we hold.
+        if let (true, Some((tsval, _))) = (self.tstamp_ok, seg_ts(seg)) {
+            if !seg.seq.after(self.win.rcv_wup) && (tsval.wrapping_sub(self.ts_recent) as i32) >= 0 {
+                self.ts_recent = tsval;
+                self.ts_recent_stamp = now.secs;
+            }
+        }
+        let len = seg.payload.len() as u32;
+        let fin = seg.flags.contains(TcpFlags::FIN);
+        let end_seq = seg.seq.wrapping_add(len + u32::from(fin));
+        let a = AckInput {
+            seq: seg.seq,
+            end_seq,
+            ack: seg.ack,
+            window: seg.window,
+            syn: false,
+            no_challenge: false,
+            now_ms: now.ms,
+        };
+        let prior_state = self.state;
+        match self.snd.tcp_ack(&a, &mut self.rto, &mut self.persist) {
+            AckVerdict::TooOld { challenge } => {
+                if challenge && self.quota.allowed(self.sysctls.challenge_ack_limit, now.secs, || 0) {
+                    self.send_ack(tx, now);
+                }
+                self.dropped += 1;
+                return;
+            }
+            AckVerdict::Unsent => {
+                self.dropped += 1;
+                return;
+            }
+            AckVerdict::Old => (),
+            AckVerdict::Accepted(acc) => {
+                if acc.max_window_grew {
+                    self.sync_mss();
+                }
+                self.ack_accepted(acc.flag, acc.prior_snd_una, seg, tx, now);
+                if self.ev.done.is_some() || self.ev.time_wait.is_some() {
+                    return;
+                }
+                if acc.fin_acked || self.fin_acked() {
+                    let ctx = FinAckCtx {
+                        state: self.state,
+                        all_acked: self.fin_acked(),
+                        dead: self.dead,
+                        linger2: 0,
+                        fin_time: self.sysctls.fin_timeout_ms,
+                        owned_by_user: false,
+                        seq: seg.seq,
+                        end_seq,
+                        fin,
+                        rcv_nxt: self.rcv_nxt,
+                    };
+                    match fin_acked(&ctx) {
+                        FinAcked::Continue => (),
+                        FinAcked::FinWait2 { keepalive } => {
+                            self.set_state(TCP_FIN_WAIT2);
+                            self.shutdown |= SEND_SHUTDOWN;
+                            if let Some(t) = keepalive {
+                                // An orphan: the rest of FIN_WAIT2 is spent
+                                // as a timewait sock (Linux runs the
+                                // keepalive timer first when the timeout
+                                // exceeds TIME_WAIT's; same total).
+                                if !fin {
+                                    self.ev.time_wait = Some((TCP_FIN_WAIT2, t.max(1)));
+                                    return;
+                                }
+                            }
+                        }
+                        FinAcked::FinWait2TimeWait { timeo } => {
+                            self.set_state(TCP_FIN_WAIT2);
+                            self.ev.time_wait = Some((TCP_FIN_WAIT2, timeo.max(1) as u32));
+                            return;
+                        }
+                        FinAcked::Abort => {
+                            let rst = self.active_reset();
+                            tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                            self.finish(0);
+                            return;
+                        }
+                        FinAcked::TimeWait => {
+                            self.set_state(TCP_TIME_WAIT);
+                            self.ev.time_wait = Some((TCP_TIME_WAIT, 0));
+                            return;
+                        }
+                        FinAcked::Close => {
+                            self.finish(0);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = prior_state;
+        // Data and FIN (tcp_data_queue()), in the states that take them.
+        if len > 0 || fin {
+            match rcv_text(self.state, self.shutdown, seg.seq, end_seq, fin, self.rcv_nxt) {
+                TextAction::Queue => self.data_queue(seg, tx, now),
+                TextAction::Ignore => (),
+                TextAction::Reset { err } => {
+                    let rst = self.active_reset();
+                    tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                    self.reset(err);
+                    return;
+                }
+            }
+            if self.ev.time_wait.is_some() || self.ev.done.is_some() {
+                return;
+            }
+        }
+        // tcp_data_snd_check(), then tcp_ack_snd_check().
+        self.push(tx, now);
+        self.ack_snd_check(tx, now);
+    }
+
+    /// `tcp_reset()`: the peer reset the connection.
+    fn reset(&mut self, err: i32) {
+        self.finish(err);
+    }
+
+    /// `tcp_done()`: the connection is over.
+    fn finish(&mut self, err: i32) {
+        self.set_state(TCP_CLOSE);
+        self.shutdown = SHUTDOWN_MASK;
+        self.ev.done = Some(err);
+        self.ev.readable = true;
+        self.ev.writable = true;
+        self.clear_rtx();
+        self.ev.delack_timer = TimerCmd::Stop;
+    }
+
+    /// The rest of `tcp_ack()` for an acceptable ACK: the retransmission
+    /// queue is cleaned, the RTT sampled, congestion control run, lost
+    /// segments retransmitted and the timer re-armed.
+    fn ack_accepted(&mut self, flag: AckFlags, prior_snd_una: SeqNum, seg: &TcpSegment<'_>, tx: &mut impl Tx<S>, now: &Now) {
+        let una = self.snd.snd_una;
+        let mut acked = AckedSegs::default();
+        while let Some(h) = self.rtx.get(0).copied() {
+            if !h.end().after(una) {
+                acked.add(h.st, h.end(), u64::from(h.tx_ms) * 1000, false, self.cong.high_seq);
+                self.rtx.pop();
+            } else {
+                if h.seq.before(una) {
+                    // tcp_trim_head(): a partly acknowledged segment.
+                    if let Some(m) = self.rtx.get_mut(0) {
+                        let cut = una.0.wrapping_sub(m.seq.0).min(m.len);
+                        m.seq = una;
+                        m.len -= cut;
+                    }
+                }
+                break;
+            }
+        }
+        let data_end = self.snd.write_seq.wrapping_sub(u32::from(self.snd.fin_queued));
+        let base = if una.after(data_end) { data_end } else { una };
+        let freed = base != self.sndbuf.base();
+        self.sndbuf.advance(base);
+        let tsecr = seg_ts(seg)
+            .filter(|_| self.tstamp_ok)
+            .map(|(_, ecr)| ecr)
+            .filter(|&e| e != 0)
+            .map(|e| e.wrapping_sub(self.ts_off));
+        let now_us = u64::from(now.ms) * 1000;
+        let sample = RttSample {
+            seq_rtt_us: acked.seq_rtt_us(now_us),
+            ca_rtt_us: acked.ca_rtt_us(now_us),
+            tsecr,
+            acked: acked.flag.has(AckFlags::ACKED),
+            now_ts: now.ms,
+        };
+        self.rto.ack_update_rtt(&sample, una, self.snd.snd_nxt);
+        let ev = AckEvent {
+            prior_snd_una,
+            snd_una: una,
+            snd_nxt: self.snd.snd_nxt,
+            flag,
+            acked,
+            tsecr,
+            mss_cache: self.mss,
+            can_send_new: !self.snd.write_queue_empty() && self.snd.wnd_end().after(self.snd.snd_nxt),
+            ack_segs: 1,
+            now_ms: now.ms,
+        };
+        let out = self.cong.on_ack(&mut self.rtx, &ev, &self.sysctls.cong);
+        if out.set_xmit_timer || self.cong.packets_out == 0 {
+            match self.rto.rearm_rto(self.cong.packets_out) {
+                RtoTimer::Clear => {
+                    if self.rtx_pending == RtxPending::Retrans {
+                        self.clear_rtx();
+                    }
+                }
+                RtoTimer::Reset(ms) => self.arm_rtx(RtxPending::Retrans, ms, now),
+            }
+        }
+        // tcp_ack_probe(): an ACK while probing may open the window.
+        if self.rtx_pending == RtxPending::Probe || self.cong.packets_out == 0 {
+            match self.persist.ack_probe(&self.snd, &mut self.rto, self.mss, 0, now.ms) {
+                ProbeTimer::Keep => (),
+                ProbeTimer::Clear => {
+                    if self.rtx_pending == RtxPending::Probe {
+                        self.clear_rtx();
+                    }
+                }
+                ProbeTimer::Reset(ms) => {
+                    if self.cong.packets_out == 0 {
+                        self.arm_rtx(RtxPending::Probe, ms, now);
+                    }
+                }
+            }
+        }
+        match out.rexmit {
+            Rexmit::Lost => self.retransmit_lost(tx, now),
+            Rexmit::New => {
+                self.write_xmit(tx, Nagle(Nagle::OFF), now);
+                if self.cong.frto_new_data_sent(self.snd.snd_nxt) {
+                    self.retransmit_lost(tx, now);
+                }
+            }
+            Rexmit::None => (),
+        }
+        if freed && self.writeable() {
+            self.ev.writable = true;
+        }
+    }
+
+    /// `tcp_data_queue()` and `tcp_fin()`.
+    fn data_queue(&mut self, seg: &TcpSegment<'_>, tx: &mut impl Tx<S>, now: &Now) {
+        let mut len = seg.payload.len() as u32;
+        let mut fin = seg.flags.contains(TcpFlags::FIN);
+        // What the receive ring can hold from this segment on: the window
+        // never offers more, but a peer may overrun it.
+        let room = self
+            .rcvbuf
+            .base()
+            .wrapping_add(self.rcvbuf.capacity())
+            .0
+            .wrapping_sub(seg.seq.0);
+        if (room as i32) < 0 {
+            self.send_ack(tx, now);
+            return;
+        }
+        if len > room {
+            len = room;
+            fin = false;
+        }
+        let wnd_left = tcp_receive_window(self.win.rcv_wup, self.win.rcv_wnd, self.rcv_nxt);
+        let payload = &seg.payload[..len as usize];
+        match self.reasm.data_queue(self.rcv_nxt, wnd_left, seg.seq, len, fin) {
+            DataQueue::Empty => (),
+            DataQueue::InOrder(io) => {
+                let skip = io.skip.min(len) as usize;
+                let _ = self.rcvbuf.write(seg.seq.wrapping_add(skip as u32), &payload[skip..]);
+                self.rcv_nxt = io.rcv_nxt;
+                self.win.rcv_nxt = io.rcv_nxt;
+                if io.data {
+                    let info = RcvSegInfo {
+                        len,
+                        header_len: seg.header_len as u32,
+                        flags: seg.flags,
+                    };
+                    self.delack.event_data_recv(
+                        &info,
+                        now.jiffies,
+                        (u64::from(self.rto.rto_ms) * u64::from(self.rto.hz) / 1000) as u32,
+                        self.win.rcv_wnd,
+                        self.advmss,
+                        self.tcp_header_len,
+                    );
+                    self.ev.readable = true;
+                }
+                if io.gap_filled {
+                    self.delack.pending |= super::tcp_delack::ICSK_ACK_NOW;
+                }
+                if io.fin {
+                    self.fin_rcvd_now(tx, now);
+                }
+            }
+            DataQueue::OutOfOrder { duplicate, .. } => {
+                if !duplicate {
+                    let _ = self.rcvbuf.write(seg.seq, payload);
+                }
+                // "Disable header prediction" and ACK at once: the peer's
+                // fast retransmit counts on duplicate ACKs.
+                self.delack.schedule_ack();
+                self.delack.pending |= super::tcp_delack::ICSK_ACK_NOW;
+            }
+            DataQueue::OfoDropped | DataQueue::OldData | DataQueue::OutOfWindow { .. } => {
+                self.delack.enter_quickack_mode(self.win.rcv_wnd, 16);
+                self.delack.schedule_ack();
+                self.delack.pending |= super::tcp_delack::ICSK_ACK_NOW;
+            }
+        }
+    }
+
+    /// `tcp_fin()`: the peer's FIN is in order.
+    fn fin_rcvd_now(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        self.fin_seq = Some(self.rcv_nxt.wrapping_sub(1));
+        self.delack.schedule_ack();
+        self.shutdown |= RCV_SHUTDOWN;
+        self.ev.readable = true;
+        self.ev.state_change = true;
+        match tcp_fin(self.state) {
+            FinRcv::CloseWait => {
+                self.set_state(TCP_CLOSE_WAIT);
+                self.delack.enter_pingpong_mode(self.sysctls.delack.pingpong_thresh);
+            }
+            FinRcv::Closing => {
+                // Simultaneous close: ACK the FIN now.
+                self.set_state(TCP_CLOSING);
+                self.send_ack(tx, now);
+            }
+            FinRcv::TimeWait => {
+                self.send_ack(tx, now);
+                self.set_state(TCP_TIME_WAIT);
+                self.ev.time_wait = Some((TCP_TIME_WAIT, 0));
+            }
+            FinRcv::Stay | FinRcv::Impossible => (),
+        }
+    }
+
+    /// `tcp_ack_snd_check()`.
+    fn ack_snd_check(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let srtt = self.rto.srtt_us;
+        let delack_max = tcp_delack_max(
+            super::tcp_delack::tcp_delack_max_default(self.delack.hz),
+            super::tcp_delack::tcp_rto_min(self.delack.hz),
+        );
+        let ctx = AckSndCtx {
+            now: now.jiffies,
+            rcv_nxt: self.rcv_nxt,
+            rcv_wup: self.win.rcv_wup,
+            copied_seq: self.copied_seq,
+            rcvlowat: 1,
+            rcv_wnd: self.win.rcv_wnd,
+            ofo_nonempty: !self.reasm.ofo.ranges().is_empty(),
+            sack_ok: false,
+            owned_by_user: false,
+            compressed_timer_queued: false,
+            rcv_rtt_us: 0,
+            srtt_us: srtt,
+            delack_max,
+            sysctls: self.sysctls.delack,
+        };
+        let free = self.free_space();
+        let full = self.full_space;
+        let mut w = self.win;
+        w.rcv_nxt = self.rcv_nxt;
+        let shrink = self.sysctls.window.shrink_window;
+        match self.delack.ack_snd_check(&ctx, true, || raw_select_window(&mut w, free, full, shrink, false)) {
+            AckSnd::Nothing => (),
+            AckSnd::Now | AckSnd::Deferred | AckSnd::CompressTimer { .. } => self.send_ack(tx, now),
+            AckSnd::Timer(deadline) => {
+                let j = deadline.wrapping_sub(now.jiffies).min(self.delack.hz.max(1) * 2);
+                let ms = (u64::from(j) * 1000).div_ceil(u64::from(self.delack.hz.max(1))) as u32;
+                self.ev.delack_timer = TimerCmd::Reset(ms.max(1));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------
+    // Timers
+    // ---------------------------------------------------------------
+
+    /// The delayed-ACK timer fired.
+    pub fn delack_timer(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let rto_j = (u64::from(self.rto.rto_ms) * u64::from(self.delack.hz) / 1000) as u32;
+        match self.delack.delack_timer(now.jiffies, self.state, rto_j, self.sysctls.delack.pingpong_thresh) {
+            DelackTimer::Nothing => (),
+            DelackTimer::Rearm(deadline) => {
+                let j = deadline.wrapping_sub(now.jiffies);
+                let ms = (u64::from(j) * 1000).div_ceil(u64::from(self.delack.hz.max(1))) as u32;
+                self.ev.delack_timer = TimerCmd::Reset(ms.max(1));
+            }
+            DelackTimer::SendAck => self.send_ack(tx, now),
+        }
+    }
+
+    /// The retransmission timer fired (`tcp_write_timer_handler()`): a
+    /// retransmission timeout, or a zero-window probe.
+    pub fn retransmit_timer(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let job = self.rtx_pending;
+        self.rtx_pending = RtxPending::None;
+        if matches!(self.state, TCP_CLOSE | TCP_TIME_WAIT) {
+            return;
+        }
+        // Fired early (a re-arm raced with the expiry): wait the rest.
+        let early = self.rtx_due.wrapping_sub(now.ms) as i32;
+        if job != RtxPending::None && early > 0 {
+            self.arm_rtx(job, early as u32, now);
+            return;
+        }
+        match job {
+            RtxPending::None => (),
+            RtxPending::Probe => self.probe_timer(tx, now),
+            RtxPending::Retrans => self.rto_timer(tx, now),
+        }
+    }
+
+    fn rto_timer(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let ctx = RtxTimerCtx {
+            now_ms: now.ms,
+            timer_due_ms: self.rtx_due,
+            rcv_tstamp_ms: self.snd.rcv_tstamp,
+            head_tx_ms: self.rtx.get(0).map_or(now.ms, |s| s.tx_ms),
+            snd_wnd: self.snd.snd_wnd,
+            dead: self.dead,
+            soft_error: false,
+            user_timeout_ms: 0,
+            retries1: self.sysctls.retries1,
+            retries2: self.sysctls.retries2,
+            orphan_retries: self.sysctls.orphan_retries,
+        };
+        let (una, nxt) = (self.snd.snd_una, self.snd.snd_nxt);
+        let step = retransmit_timer(&mut self.rto, &mut self.cong, &mut self.rtx, una, nxt, &self.sysctls.cong, &ctx);
+        match step {
+            RtxTimerStep::Idle => (),
+            RtxTimerStep::Expire => {
+                let rst_needed = self.dead;
+                if rst_needed {
+                    let rst = self.active_reset();
+                    tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                }
+                self.finish(ETIMEDOUT);
+            }
+            RtxTimerStep::Retransmit { .. } => {
+                self.retransmit_one(tx, 0, now);
+                let r = self.rto.after_timer_retransmit(step, false, self.cong.retrans_stamp, &ctx);
+                self.arm_rtx(RtxPending::Retrans, r.timer_ms, now);
+            }
+        }
+    }
+
+    fn probe_timer(&mut self, tx: &mut impl Tx<S>, now: &Now) {
+        let ctx = ProbeCtx {
+            now_ms: now.ms,
+            packets_out: self.cong.packets_out,
+            send_head: !self.snd.write_queue_empty(),
+            user_timeout_ms: 0,
+            retries2: self.sysctls.retries2,
+            dead: self.dead,
+            soft_error: false,
+            orphan_retries: self.sysctls.orphan_retries,
+        };
+        match self.persist.on_timer(&self.rto, &ctx) {
+            ProbeStep::Cancel => (),
+            ProbeStep::Abort => {
+                let rst = self.active_reset();
+                tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                self.finish(ETIMEDOUT);
+            }
+            ProbeStep::Probe => {
+                match self.snd.write_wakeup(self.mss) {
+                    Wakeup::Data(c) => {
+                        // New data that fits: it is ordinary data now.
+                        self.rtx.push(Seg {
+                            seq: c.seq,
+                            len: c.len,
+                            fin: c.fin,
+                            st: SegState::default(),
+                            tx_ms: now.ms,
+                        });
+                        self.cong.on_new_data_sent();
+                        self.xmit_data(tx, c.seq, c.len, c.fin, now);
+                        self.snd.on_sent(&c, self.mss);
+                    }
+                    Wakeup::Probe { seq } => {
+                        let repr = self.header(seq, TcpFlags::empty(), now);
+                        tx.xmit(&repr, &self.sndbuf, seq, 0);
+                    }
+                }
+                let wq_empty = self.snd.write_queue_empty();
+                match self.persist.after_probe(&mut self.rto, &ctx, ProbeResult::SentOrError, self.cong.packets_out, wq_empty) {
+                    ProbeTimer::Reset(ms) => self.arm_rtx(RtxPending::Probe, ms, now),
+                    ProbeTimer::Clear | ProbeTimer::Keep => {
+                        if self.cong.packets_out > 0 {
+                            let rto = self.rto.rto_ms;
+                            self.arm_rtx(RtxPending::Retrans, rto, now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What [`TcpConn::tw_state`] hands to a timewait sock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TwInit {
+    pub rcv_nxt: SeqNum,
+    pub snd_nxt: SeqNum,
+    pub rcv_wnd: u32,
+    pub rcv_wscale: u8,
+    pub ts_recent: u32,
+    pub ts_recent_stamp: u32,
+    pub ts_offset: u32,
+    pub tstamp_ok: bool,
+    pub rto_ms: u32,
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Two [`TcpConn`]s over a simulated link that loses, duplicates, delays
+//! and reorders segments: every byte written arrives, in order, once, and
+//! both sides close cleanly. Segments go through the wire format (emit,
+//! then parse) on the way.
+
+use proptest::prelude::*;
+use rust_tcp_proto::seq::SeqNum;
+use rust_tcp_proto::seqbuf::{ChunkStore, SeqBuf, CHUNK};
+use rust_tcp_proto::tcp_conn::{ConnParams, ConnSysctls, Now, RecvState, TcpConn, TimerCmd, Tx};
+use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpRepr};
+use rust_tcp_proto::tcp_minisocks::ChildInit;
+use rust_tcp_proto::tcp_states::*;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+const A: [u8; 4] = [10, 0, 1, 1];
+const B: [u8; 4] = [10, 0, 1, 2];
+const HZ: u32 = 250;
+
+struct VecStore(Vec<Option<Box<[u8; CHUNK]>>>);
+
+impl ChunkStore for VecStore {
+    fn slots(&self) -> usize {
+        self.0.len()
+    }
+    fn chunk(&self, i: usize) -> Option<&[u8]> {
+        self.0.get(i)?.as_deref().map(|c| &c[..])
+    }
+    fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
+        Some(&mut self.0.get_mut(i)?.get_or_insert_with(|| Box::new([0; CHUNK]))[..])
+    }
+    fn release(&mut self, i: usize) {
+        if let Some(s) = self.0.get_mut(i) {
+            *s = None;
+        }
+    }
+}
+
+fn store(bytes: usize) -> VecStore {
+    VecStore((0..bytes.div_ceil(CHUNK)).map(|_| None).collect())
+}
+
+/// Collects what a step sends.
+#[derive(Default)]
+struct Out(Vec<Vec<u8>>, [u8; 4], [u8; 4]);
+
+impl Tx<VecStore> for Out {
+    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<VecStore>, seq: SeqNum, len: u32) {
+        let mut payload = vec![0u8; len as usize];
+        buf.read(seq, &mut payload);
+        let mut wire = vec![0u8; 60 + payload.len()];
+        let n = emit(repr, self.1, self.2, &payload, &mut wire).unwrap();
+        wire.truncate(n);
+        self.0.push(wire);
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 16) as u32
+    }
+    fn chance(&mut self, pct: u32) -> bool {
+        self.next() % 1000 < pct * 10
+    }
+}
+
+fn pattern(i: u64, side: u8) -> u8 {
+    let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(side);
+    (x >> 29) as u8
+}
+
+struct End {
+    c: TcpConn<VecStore>,
+    to_send: u64,
+    sent: u64,
+    shut: bool,
+    got: u64,
+    eof: bool,
+    rtx_at: Option<u32>,
+    del_at: Option<u32>,
+    done: Option<i32>,
+    tw: Option<u8>,
+    side: u8,
+    laddr: [u8; 4],
+    raddr: [u8; 4],
+    read_chunk: usize,
+}
+
+fn init(iss: u32, irs: u32, wnd: u32, wscale: u8) -> ChildInit {
+    ChildInit {
+        rcv_nxt: SeqNum(irs.wrapping_add(1)),
+        snd_una: SeqNum(iss.wrapping_add(1)),
+        snd_wl1: SeqNum(irs),
+        snd_wnd: wnd,
+        max_window: wnd,
+        rcv_wnd: 65535,
+        rcv_ssthresh: 65535,
+        window_clamp: 65535 << wscale,
+        wscale_ok: true,
+        snd_wscale: wscale,
+        rcv_wscale: wscale,
+        sack_ok: true,
+        tstamp_ok: true,
+        ts_recent: 1,
+        ts_offset: iss,
+        mss_clamp: 1460,
+        advmss: 1460,
+        tcp_header_len: 32,
+        total_retrans: 0,
+        total_rto: 0,
+    }
+}
+
+fn now(ms: u32) -> Now {
+    Now {
+        ms,
+        jiffies: ms / (1000 / HZ),
+        secs: ms / 1000,
+    }
+}
+
+fn params(l: u16, r: u16, rcv_space: i32) -> ConnParams {
+    ConnParams {
+        lport: l,
+        rport: r,
+        hz: HZ,
+        full_space: rcv_space,
+        snd_cap: 256 * 1024,
+        pmtu: 1500,
+        sysctls: ConnSysctls::DEFAULT,
+    }
+}
+
+impl End {
+    fn new(c: TcpConn<VecStore>, to_send: u64, side: u8, laddr: [u8; 4], raddr: [u8; 4], read_chunk: usize) -> Self {
+        End {
+            c,
+            to_send,
+            sent: 0,
+            shut: false,
+            got: 0,
+            eof: false,
+            rtx_at: None,
+            del_at: None,
+            done: None,
+            tw: None,
+            side,
+            laddr,
+            raddr,
+            read_chunk,
+        }
+    }
+
+    fn out(&self) -> Out {
+        Out(Vec::new(), self.laddr, self.raddr)
+    }
+
+    fn apply(&mut self, t: u32) {
+        let ev = self.c.take_events();
+        match ev.rtx_timer {
+            TimerCmd::Keep => (),
+            TimerCmd::Stop => self.rtx_at = None,
+            TimerCmd::Reset(ms) => self.rtx_at = Some(t + ms),
+        }
+        match ev.delack_timer {
+            TimerCmd::Keep => (),
+            TimerCmd::Stop => self.del_at = None,
+            TimerCmd::Reset(ms) => self.del_at = Some(t + ms),
+        }
+        if let Some(e) = ev.done {
+            self.done = Some(e);
+            self.rtx_at = None;
+            self.del_at = None;
+        }
+        if let Some((st, _)) = ev.time_wait {
+            self.tw = Some(st);
+            self.rtx_at = None;
+            self.del_at = None;
+        }
+    }
+
+    fn closed(&self) -> bool {
+        self.done.is_some() || self.tw.is_some()
+    }
+
+    /// The application: write what fits, read what is there.
+    fn app(&mut self, t: u32, o: &mut Out) {
+        let n = now(t);
+        // A closed connection (TIME_WAIT, reset) keeps what it received
+        // readable, as Linux's sock does after tcp_done().
+        while !self.closed() && self.sent < self.to_send {
+            let k = ((self.to_send - self.sent) as usize).min(3000);
+            let buf: Vec<u8> = (0..k as u64).map(|i| pattern(self.sent + i, self.side)).collect();
+            let q = self.c.send_queue(&buf, false);
+            if q == 0 {
+                break;
+            }
+            self.sent += q as u64;
+            self.c.push(o, &n);
+        }
+        if !self.closed() && self.sent == self.to_send && !self.shut {
+            self.shut = true;
+            self.c.shutdown(2, o, &n);
+        }
+        loop {
+            let mut buf = vec![0u8; self.read_chunk];
+            match self.c.recv_state() {
+                RecvState::Data => {
+                    let k = self.c.recv_copy(0, &mut buf);
+                    for (i, b) in buf[..k].iter().enumerate() {
+                        assert_eq!(*b, pattern(self.got + i as u64, 1 - self.side), "byte {}", self.got + i as u64);
+                    }
+                    self.got += k as u64;
+                    self.c.recv_done(k as u32, o, &n);
+                }
+                RecvState::Eof => {
+                    self.eof = true;
+                    break;
+                }
+                RecvState::Empty => break,
+            }
+        }
+        self.apply(t);
+    }
+}
+
+struct Link {
+    loss: u32,
+    dup: u32,
+    reorder: u32,
+    delay: u32,
+}
+
+fn run(total_a: u64, total_b: u64, link: Link, seed: u64, rcv_space: i32, read_chunk: usize) -> (End, End, u32) {
+    let mut rng = Rng(seed | 1);
+    let t0 = now(0);
+    let ca = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &params(1, 2, rcv_space), store(256 * 1024), store(rcv_space as usize + 8192), &t0);
+    let cb = TcpConn::new(&init(5000, 1000, 65535 << 7, 7), &params(2, 1, rcv_space), store(256 * 1024), store(rcv_space as usize + 8192), &t0);
+    let mut ends = [End::new(ca, total_a, 0, A, B, read_chunk), End::new(cb, total_b, 1, B, A, read_chunk)];
+    // (time, seq no, destination, packet)
+    let mut net: BinaryHeap<Reverse<(u32, u64, usize, Vec<u8>)>> = BinaryHeap::new();
+    let mut n = 0u64;
+    let mut t = 0u32;
+    let mut send = |from: usize, o: Out, t: u32, net: &mut BinaryHeap<Reverse<(u32, u64, usize, Vec<u8>)>>, rng: &mut Rng| {
+        for p in o.0 {
+            if rng.chance(link.loss) {
+                continue;
+            }
+            let copies = if rng.chance(link.dup) { 2 } else { 1 };
+            for _ in 0..copies {
+                let d = if rng.chance(link.reorder) { 1 } else { link.delay };
+                n += 1;
+                net.push(Reverse((t + d, n, 1 - from, p.clone())));
+            }
+        }
+    };
+    for i in 0..2 {
+        let mut o = ends[i].out();
+        ends[i].app(0, &mut o);
+        send(i, o, 0, &mut net, &mut rng);
+    }
+    for _ in 0..5_000_000 {
+        if ends.iter().all(|e| e.closed() && e.eof) {
+            break;
+        }
+        // Next event: a packet, or a timer.
+        let mut next = net.peek().map(|Reverse((at, ..))| *at);
+        for e in &ends {
+            for x in [e.rtx_at, e.del_at].into_iter().flatten() {
+                next = Some(next.map_or(x, |y: u32| y.min(x)));
+            }
+        }
+        let Some(at) = next else { break };
+        assert!(at >= t);
+        t = at;
+        assert!(t < 3_600_000, "no progress after an hour: a={} b={}", ends[0].got, ends[1].got);
+        if let Some(Reverse((pt, ..))) = net.peek() {
+            if *pt == t {
+                let Reverse((_, _, to, pkt)) = net.pop().unwrap();
+                let e = &mut ends[to];
+                let mut o = e.out();
+                if !e.closed() {
+                    let seg = parse(&pkt).unwrap();
+                    e.c.rcv(&seg, &mut o, &now(t), || 4);
+                    e.apply(t);
+                    e.app(t, &mut o);
+                }
+                send(to, o, t, &mut net, &mut rng);
+                continue;
+            }
+        }
+        for i in 0..2 {
+            let e = &mut ends[i];
+            let mut o = e.out();
+            if e.rtx_at == Some(t) {
+                e.rtx_at = None;
+                e.c.retransmit_timer(&mut o, &now(t));
+                e.apply(t);
+            }
+            if e.del_at == Some(t) {
+                e.del_at = None;
+                e.c.delack_timer(&mut o, &now(t));
+                e.apply(t);
+            }
+            e.app(t, &mut o);
+            send(i, o, t, &mut net, &mut rng);
+        }
+    }
+    let [a, b] = ends;
+    (a, b, t)
+}
+
+fn check(a: &End, b: &End, total_a: u64, total_b: u64) {
+    assert_eq!(b.got, total_a, "b got");
+    assert_eq!(a.got, total_b, "a got");
+    assert!(a.eof && b.eof);
+    // Both sides sent a FIN and the sequence numbers agree.
+    assert_eq!(a.c.rcv_nxt, b.c.snd.write_seq);
+    assert_eq!(b.c.rcv_nxt, a.c.snd.write_seq);
+}
+
+#[test]
+fn clean_link_exchange_and_close() {
+    let (a, b, t) = run(1_000_000, 300_000, Link { loss: 0, dup: 0, reorder: 0, delay: 10 }, 7, 65535, 7000);
+    check(&a, &b, 1_000_000, 300_000);
+    // B finished first: its FIN made A CLOSE_WAIT, A's FIN then went
+    // LAST_ACK and closed cleanly when B acknowledged it from TIME_WAIT.
+    assert_eq!(a.done, Some(0));
+    assert_eq!(a.tw, None);
+    assert_eq!(b.done, None);
+    assert_eq!(b.tw, Some(TCP_TIME_WAIT));
+    assert_eq!(a.c.retrans_segs + b.c.retrans_segs, 0);
+    assert!(t < 10_000, "took {t} ms");
+}
+
+#[test]
+fn simultaneous_close_both_time_wait() {
+    let (a, b, _) = run(50_000, 50_000, Link { loss: 0, dup: 0, reorder: 0, delay: 10 }, 7, 65535, 70000);
+    check(&a, &b, 50_000, 50_000);
+    assert_eq!((a.done, b.done), (None, None));
+    assert_eq!((a.tw, b.tw), (Some(TCP_TIME_WAIT), Some(TCP_TIME_WAIT)));
+}
+
+#[test]
+fn one_byte_and_empty() {
+    let (a, b, _) = run(1, 0, Link { loss: 0, dup: 0, reorder: 0, delay: 5 }, 3, 65535, 1);
+    check(&a, &b, 1, 0);
+}
+
+#[test]
+fn lossy_link_delivers_everything() {
+    let (a, b, t) = run(2_000_000, 500_000, Link { loss: 5, dup: 1, reorder: 25, delay: 20 }, 99, 65535, 4096);
+    check(&a, &b, 2_000_000, 500_000);
+    assert!(a.c.retrans_segs > 0);
+    assert!(t < 600_000, "took {t} ms");
+}
+
+#[test]
+fn small_receive_buffer_and_slow_reader() {
+    let (a, b, _) = run(300_000, 0, Link { loss: 1, dup: 0, reorder: 0, delay: 3 }, 5, 8192, 100);
+    check(&a, &b, 300_000, 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn any_link_any_sizes(
+        total_a in 0u64..200_000,
+        total_b in 0u64..50_000,
+        loss in 0u32..15,
+        dup in 0u32..5,
+        reorder in 0u32..40,
+        delay in 1u32..50,
+        seed: u64,
+        space in prop_oneof![Just(4096i32), Just(65535i32), Just(200_000i32)],
+        read_chunk in 1usize..20_000,
+    ) {
+        let (a, b, _) = run(total_a, total_b, Link { loss, dup, reorder, delay }, seed, space, read_chunk);
+        check(&a, &b, total_a, total_b);
+    }
+}
+
+#[test]
+fn reset_is_reported() {
+    let t0 = now(0);
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), &t0);
+    let mut o = Out(Vec::new(), A, B);
+    // An RST exactly at rcv_nxt: the connection is reset.
+    let rst = TcpRepr {
+        src_port: 2,
+        dst_port: 1,
+        seq: SeqNum(5001),
+        ack: SeqNum(0),
+        flags: TcpFlags::RST,
+        window: 0,
+        urgent: 0,
+        options: Default::default(),
+    };
+    let mut wire = [0u8; 60];
+    let n = emit(&rst, B, A, &[], &mut wire).unwrap();
+    c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    let ev = c.take_events();
+    assert_eq!(ev.done, Some(104));
+    assert_eq!(c.state, TCP_CLOSE);
+}
+
+#[test]
+fn in_window_rst_gets_challenge_ack() {
+    let t0 = now(0);
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), &t0);
+    let mut o = Out(Vec::new(), A, B);
+    let rst = TcpRepr {
+        src_port: 2,
+        dst_port: 1,
+        seq: SeqNum(5101),
+        ack: SeqNum(0),
+        flags: TcpFlags::RST,
+        window: 0,
+        urgent: 0,
+        options: Default::default(),
+    };
+    let mut wire = [0u8; 60];
+    let n = emit(&rst, B, A, &[], &mut wire).unwrap();
+    c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    assert_eq!(c.take_events().done, None);
+    assert_eq!(c.state, TCP_ESTABLISHED);
+    assert_eq!(o.0.len(), 1);
+    let ack = parse(&o.0[0]).unwrap();
+    assert_eq!(ack.flags, TcpFlags::ACK);
+    assert_eq!(ack.ack, SeqNum(5001));
+    assert_eq!(ack.seq, SeqNum(1001));
+}
+
