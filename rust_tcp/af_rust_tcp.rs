@@ -15,9 +15,11 @@ use crate::proto::af_inet::{
 use crate::proto::tcp_timer::MAX_TCP_SYNCNT;
 use crate::sys::net::Sysctl;
 use crate::sys::sock::{Sock, SockLockGuard, SockRef, WaitFor};
-use crate::sys::socket::{poll, Family, Name, StreamOps, SOL_SOCKET, SO_REUSEPORT};
+use crate::sys::socket::{Family, Msg, Name, StreamOps, SOL_SOCKET, SO_REUSEPORT};
+use crate::proto::seq::SeqNum;
+use crate::proto::tcp_fin::{tcp_poll, PollInput};
 use crate::tcp_ipv4::connect_errno;
-use crate::tcp_states::{CLOSE, LISTEN, SYN_RECV, SYN_SENT};
+use crate::tcp_states::{CLOSE, SYN_RECV, SYN_SENT};
 use kernel::prelude::*;
 
 /// TCP stream sockets: the family's only protocol.
@@ -44,33 +46,46 @@ impl StreamOps for TcpStream {
     }
 
     fn poll(sk: &Sock<'_>) -> u32 {
+        // tcp_poll().
         let state = sk.state();
-        if state == LISTEN {
-            // inet_csk_listen_poll.
-            return if sk.ack_backlog() > 0 {
-                poll::EPOLLIN | poll::EPOLLRDNORM
-            } else {
-                0
-            };
+        let mut p = PollInput {
+            state,
+            sk_shutdown: sk.shutdown(),
+            accept_queue_nonempty: sk.ack_backlog() > 0,
+            rcv_nxt: SeqNum(0),
+            copied_seq: SeqNum(0),
+            rcvlowat: 1,
+            urg_at_copied: false,
+            urg_valid: false,
+            memory_pressure: false,
+            rmem_alloc: 0,
+            rcvbuf: sk.rcvbuf(),
+            rcv_wup: SeqNum(0),
+            rcv_wnd: 0,
+            rcv_mss: 536,
+            sndbuf: 1,
+            wmem_queued: 0,
+            notsent_bytes: 0,
+            notsent_lowat: u32::MAX,
+            sk_err: sk.err() != 0,
+            error_queue_nonempty: false,
+        };
+        if let Some(c) = sk.tcp().inner.lock().est.as_ref() {
+            c.poll_fill(&mut p);
         }
-        // tcp_poll, for the states that exist so far.
-        let shutdown = sk.shutdown();
-        let mut mask = 0;
-        if shutdown == b::SHUTDOWN_MASK as u8 || state == CLOSE {
-            mask |= poll::EPOLLHUP;
-        }
-        if shutdown & b::RCV_SHUTDOWN as u8 != 0 {
-            mask |= poll::EPOLLIN | poll::EPOLLRDNORM | poll::EPOLLRDHUP;
-        }
-        // Connected, or closed: writable (no send queue yet), whether or
-        // not SEND_SHUTDOWN is set, as tcp_poll answers.
-        if state != SYN_SENT && state != SYN_RECV {
-            mask |= poll::EPOLLOUT | poll::EPOLLWRNORM;
-        }
-        if sk.err() != 0 {
-            mask |= poll::EPOLLERR;
-        }
-        mask
+        tcp_poll(&p).mask
+    }
+
+    fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+        crate::tcp::sendmsg(sk, g, m, flags)
+    }
+
+    fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+        crate::tcp::recvmsg(sk, g, m, flags)
+    }
+
+    fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result {
+        crate::tcp::shutdown(sk, how, state)
     }
 
     fn bind(sk: &Sock<'_>, addr: &[u8], addr_len: usize) -> Result {
@@ -197,6 +212,20 @@ impl StreamOps for TcpStream {
                 sk.tcp().inner.lock().bind_address_no_port = val != 0;
                 Ok(())
             }
+            (SOL_TCP, TCP_NODELAY) => {
+                // tcp_sock_set_nodelay(): on, it also pushes what waits.
+                let on = val != 0;
+                let mut i = sk.tcp().inner.lock();
+                i.nodelay = on;
+                if let Some(c) = i.est.as_mut() {
+                    c.nagle.set_nodelay(on);
+                }
+                drop(i);
+                if on {
+                    crate::tcp::with_conn(sk, |c, tx| c.push(tx, &crate::tcp::now()));
+                }
+                Ok(())
+            }
             // Other options come with the connection state they touch.
             _ => Err(errno(b::EOPNOTSUPP)),
         }
@@ -213,6 +242,7 @@ impl StreamOps for TcpStream {
                 })
             }
             (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.tcp().inner.lock().bind_address_no_port)),
+            (SOL_TCP, TCP_NODELAY) => Ok(i32::from(sk.tcp().inner.lock().nodelay)),
             _ => Err(errno(b::EOPNOTSUPP)),
         }
     }
@@ -224,6 +254,7 @@ const IP_BIND_ADDRESS_NO_PORT: i32 = 24;
 /// `SOL_TCP` and `TCP_SYNCNT` (uapi/linux/tcp.h).
 const SOL_TCP: i32 = 6;
 const TCP_SYNCNT: i32 = 7;
+const TCP_NODELAY: i32 = 1;
 
 /// `inet_wait_for_connect()` sleeps until the socket leaves SYN_SENT and
 /// SYN_RECV.

@@ -24,6 +24,11 @@ static int family = 12;
 module_param(family, int, 0444);
 MODULE_PARM_DESC(family, "socket family number to register (1..NPROTO-1, default 12)");
 
+/* TCP_TIMEWAIT_LEN is a constant in Linux; tests shorten ours. */
+static int tcp_timewait_len_ms = 60000;
+module_param(tcp_timewait_len_ms, int, 0644);
+MODULE_PARM_DESC(tcp_timewait_len_ms, "how long TIME_WAIT lasts, in ms (default 60000, as TCP_TIMEWAIT_LEN)");
+
 int rust_tcp_glue_family(void)
 {
 	return family;
@@ -174,6 +179,18 @@ int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which)
 		return READ_ONCE(net->ipv4.sysctl_tcp_shrink_window);
 	case RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS:
 		return jiffies_to_msecs(READ_ONCE(net->ipv4.sysctl_tcp_invalid_ratelimit));
+	case RUST_TCP_SYSCTL_FIN_TIMEOUT_MS:
+		return jiffies_to_msecs(READ_ONCE(net->ipv4.sysctl_tcp_fin_timeout));
+	case RUST_TCP_SYSCTL_WMEM_MAX_TCP:
+		return READ_ONCE(net->ipv4.sysctl_tcp_wmem[2]);
+	case RUST_TCP_SYSCTL_RETRIES1:
+		return READ_ONCE(net->ipv4.sysctl_tcp_retries1);
+	case RUST_TCP_SYSCTL_RETRIES2:
+		return READ_ONCE(net->ipv4.sysctl_tcp_retries2);
+	case RUST_TCP_SYSCTL_ORPHAN_RETRIES:
+		return READ_ONCE(net->ipv4.sysctl_tcp_orphan_retries);
+	case RUST_TCP_SYSCTL_TCP_TIMEWAIT_LEN_MS:
+		return READ_ONCE(tcp_timewait_len_ms);
 	}
 	return -EINVAL;
 }
@@ -482,4 +499,68 @@ void rust_tcp_glue_proc_unregister(struct net *net)
 void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len)
 {
 	seq_write(seq, buf, len);
+}
+
+size_t rust_tcp_glue_msg_left(struct msghdr *msg)
+{
+	return msg_data_left(msg);
+}
+
+size_t rust_tcp_glue_msg_copy_from(struct msghdr *msg, void *buf, size_t len)
+{
+	return copy_from_iter(buf, len, &msg->msg_iter);
+}
+
+size_t rust_tcp_glue_msg_copy_to(struct msghdr *msg, const void *buf, size_t len)
+{
+	return copy_to_iter(buf, len, &msg->msg_iter);
+}
+
+void rust_tcp_glue_write_space(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+void rust_tcp_glue_sigpipe(void)
+{
+	send_sig(SIGPIPE, current, 0);
+}
+
+int rust_tcp_glue_intr_errno(long timeo)
+{
+	return sock_intr_errno(timeo);
+}
+
+bool rust_tcp_glue_linger(const struct sock *sk, long *lingertime)
+{
+	*lingertime = READ_ONCE(sk->sk_lingertime);
+	return sock_flag(sk, SOCK_LINGER);
+}
+
+bool rust_tcp_glue_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+bool rust_tcp_glue_sk_dead(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_DEAD);
+}
+
+unsigned long rust_tcp_glue_msecs_to_jiffies(unsigned int ms)
+{
+	return msecs_to_jiffies(ms);
+}
+
+int rust_tcp_glue_timer_delete_sync(struct timer_list *timer)
+{
+	return timer_delete_sync(timer);
 }

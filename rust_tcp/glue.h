@@ -66,6 +66,12 @@ enum rust_tcp_sysctl {
 	RUST_TCP_SYSCTL_TW_REUSE,
 	RUST_TCP_SYSCTL_APP_WIN,
 	RUST_TCP_SYSCTL_SHRINK_WINDOW,
+	RUST_TCP_SYSCTL_FIN_TIMEOUT_MS,
+	RUST_TCP_SYSCTL_WMEM_MAX_TCP,
+	RUST_TCP_SYSCTL_RETRIES1,
+	RUST_TCP_SYSCTL_RETRIES2,
+	RUST_TCP_SYSCTL_ORPHAN_RETRIES,
+	RUST_TCP_SYSCTL_TCP_TIMEWAIT_LEN_MS,
 };
 int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which);
 bool rust_tcp_glue_port_reserved(struct net *net, unsigned short port);
@@ -147,6 +153,29 @@ bool rust_tcp_glue_skb_csum_trusted(const struct sk_buff *skb);
 int rust_tcp_glue_skb_iif(const struct sk_buff *skb);
 /* An skb with headroom for link and IP headers and len bytes of room. */
 struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp);
+
+/* Data path (issue 5): the message iterator of sendmsg/recvmsg. */
+struct msghdr;
+size_t rust_tcp_glue_msg_left(struct msghdr *msg);
+/* copy_from_iter/copy_to_iter on msg->msg_iter: bytes copied (short on fault). */
+size_t rust_tcp_glue_msg_copy_from(struct msghdr *msg, void *buf, size_t len);
+size_t rust_tcp_glue_msg_copy_to(struct msghdr *msg, const void *buf, size_t len);
+/* sk_stream_write_space(): wake writers (EPOLLOUT) and async waiters. */
+void rust_tcp_glue_write_space(struct sock *sk);
+/* send_sig(SIGPIPE, current, 0). */
+void rust_tcp_glue_sigpipe(void);
+/* sock_intr_errno(timeo): -ERESTARTSYS or -EINTR. */
+int rust_tcp_glue_intr_errno(long timeo);
+/* SO_LINGER: whether set, and sk_lingertime in *lingertime (jiffies). */
+bool rust_tcp_glue_linger(const struct sock *sk, long *lingertime);
+/* signal_pending(current). */
+bool rust_tcp_glue_signal_pending(void);
+/* SOCK_DEAD is set (sock_orphan ran). */
+bool rust_tcp_glue_sk_dead(const struct sock *sk);
+/* Milliseconds to jiffies and back. */
+unsigned long rust_tcp_glue_msecs_to_jiffies(unsigned int ms);
+/* timer_delete_sync(): stop a timer and wait for its callback. */
+int rust_tcp_glue_timer_delete_sync(struct timer_list *timer);
 
 /* The NF_INET_LOCAL_IN hook of rust_tcp, per netns. */
 int rust_tcp_glue_nf_register(struct net *net);

@@ -14,7 +14,7 @@ use crate::sys::net::{rtn, Net, Sysctl};
 use crate::sys::sock::{Sock, SockRef, WaitFor, SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK};
 use crate::sys::timer;
 use crate::sys::bindings as b;
-use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN, SYN_RECV, SYN_SENT};
+use crate::tcp_states::{CLOSE, LISTEN, SYN_RECV, SYN_SENT};
 use crate::fifo::Fifo;
 use kernel::alloc::KVec;
 use kernel::prelude::*;
@@ -320,13 +320,18 @@ pub(crate) fn listen_stop(sk: &Sock<'_>) {
 pub(crate) fn close(sk: &Sock<'_>) {
     match sk.state() {
         LISTEN => listen_stop(sk),
-        ESTABLISHED => abort(sk),
-        // An active open stops (a crossed-SYN one with a reset, until the
-        // FIN path exists).
+        // An active open stops (a crossed-SYN one with a reset).
         SYN_SENT | SYN_RECV => crate::tcp::disconnect(sk),
-        _ => (),
+        CLOSE => (),
+        // A synchronised connection closes as tcp_close() does and may
+        // live on as an orphan; its timers keep running.
+        _ => {
+            crate::tcp::tcp_close(sk);
+            return;
+        }
     }
     sk.stop_timer(&sk.tcp().retrans_timer);
+    sk.stop_timer(&sk.tcp().delack_timer);
     unbind(sk);
 }
 

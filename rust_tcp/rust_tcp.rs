@@ -13,6 +13,7 @@ mod af_rust_tcp;
 mod fifo;
 mod inet_connection_sock;
 mod inet_hashtables;
+mod inet_timewait_sock;
 mod netns;
 pub mod proto;
 mod request_sock;

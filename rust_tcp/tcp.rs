@@ -16,6 +16,8 @@ use crate::sys::sock::{Sock, SockRef, SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK};
 use crate::sys::timer::SockTimer;
 use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN, SYN_RECV, SYN_SENT};
 use kernel::prelude::*;
+use crate::proto::tcp_conn::TcpConn;
+use crate::sys::chunks::KStore;
 
 /// The 4-tuple of a connection, from our side.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -107,6 +109,12 @@ pub(crate) struct TcpInner {
     pub(crate) syn_retries: u8,
     /// IP_BIND_ADDRESS_NO_PORT: bind() leaves the port to connect().
     pub(crate) bind_address_no_port: bool,
+    /// The synchronised connection: from ESTABLISHED until the sock is
+    /// destroyed or disconnected (a closed connection keeps its unread
+    /// bytes readable).
+    pub(crate) est: Option<KBox<TcpConn<KStore>>>,
+    /// TCP_NODELAY.
+    pub(crate) nodelay: bool,
 }
 
 impl TcpInner {
@@ -130,6 +138,9 @@ pub(crate) struct TcpSock {
     /// retransmission in SYN_SENT (see `tcp_timer`).
     #[pin]
     pub(crate) retrans_timer: SockTimer,
+    /// The delayed-ACK timer (`icsk_delack_timer`).
+    #[pin]
+    pub(crate) delack_timer: SockTimer,
 }
 
 impl TcpSock {
@@ -152,10 +163,13 @@ impl TcpSock {
                     inet_id: 0,
                     syn_retries: 0,
                     bind_address_no_port: false,
+                    est: None,
+                    nodelay: false,
                 },
                 "rust_tcp_sock"
             ),
             retrans_timer <- SockTimer::new::<crate::tcp_timer::RetransmitTimer>(),
+            delack_timer <- SockTimer::new::<crate::tcp_timer::DelackTimer>(),
         })
     }
 }
@@ -212,6 +226,7 @@ pub(crate) fn tcp_done(sk: &Sock<'_>, err: u32) {
         u
     };
     sk.stop_timer(&sk.tcp().retrans_timer);
+    sk.stop_timer(&sk.tcp().delack_timer);
     sk.state_change();
     sk.error_report();
     drop(unhashed);
@@ -241,15 +256,21 @@ pub(crate) fn disconnect(sk: &Sock<'_>) {
         }
         // "seq = tp->write_seq + tp->max_window + 2": a later connect
         // starts past anything the old connection sent.
-        if i.conn.synced {
+        if let Some(c) = i.est.as_ref() {
+            i.write_seq = crate::proto::tcp_connect::disconnect_write_seq(c.snd.snd_nxt, c.snd.max_window).0;
+        } else if i.conn.synced {
             let max_window = i.conn.snd_wnd;
             i.write_seq = crate::proto::tcp_connect::disconnect_write_seq(i.conn.snd_nxt, max_window).0;
         }
         i.conn = Conn::default();
+        // The queues go (tcp_write_queue_purge, __skb_queue_purge).
+        let est = i.est.take();
         i.active = None;
+        drop(est);
         u
     };
     sk.stop_timer(&sk.tcp().retrans_timer);
+    sk.stop_timer(&sk.tcp().delack_timer);
     sk.set_shutdown(0);
     sk.error_report();
     drop(unhashed);
@@ -261,6 +282,10 @@ pub(crate) fn send_active_reset(sk: &Sock<'_>) {
     let (tuple, seq, ack, id) = {
         let mut i = sk.tcp().inner.lock();
         let (seq, ack) = match (&i.active, i.conn.synced) {
+            _ if i.est.is_some() => {
+                let c = i.est.as_ref().map(|c| (c.snd.snd_nxt, c.rcv_nxt));
+                c.unwrap_or_default()
+            }
             (_, true) => (i.conn.snd_nxt, i.conn.rcv_nxt),
             (Some(a), false) => (a.snd_nxt(), a.rcv_nxt),
             (None, false) => return,
@@ -279,4 +304,438 @@ pub(crate) fn send_active_reset(sk: &Sock<'_>) {
         options: crate::proto::tcp_hdr::TcpOptions::new(),
     };
     crate::tcp_output::send_reset_id(&sk.net(), &tuple, sk.bound_dev_if(), &rst, id);
+}
+
+// ---------------------------------------------------------------------
+// The synchronised connection (issue 5): creation, the events of its
+// steps, and the system calls of net/ipv4/tcp.c.
+// ---------------------------------------------------------------------
+
+use crate::proto::tcp_conn::{ConnParams, ConnSysctls, Events, Now, RecvState, TimerCmd};
+use crate::proto::tcp_fin::{inet_shutdown, ShutdownAction, RCV_SHUTDOWN, SEND_SHUTDOWN};
+use crate::proto::af_inet::SocketState;
+use crate::sys::net::{Net, Sysctl};
+use crate::sys::sock::{signal_pending, SockLockGuard, Timeo, WaitFor};
+use crate::sys::socket::{msg, Msg};
+use crate::tcp_output::SockTx;
+use crate::tcp_states::{CLOSE_WAIT, CLOSING, FIN_WAIT1, FIN_WAIT2, LAST_ACK};
+use kernel::alloc::KVVec;
+
+/// The clocks of a step, now.
+pub(crate) fn now() -> Now {
+    let (j, hz) = crate::sys::jiffies64();
+    Now {
+        ms: crate::sys::clock_ms(),
+        jiffies: j as u32,
+        secs: (j / u64::from(hz.max(1))) as u32,
+    }
+}
+
+/// The sysctls a connection reads, read now.
+fn conn_sysctls(net: &Net<'_>) -> ConnSysctls {
+    let mut s = ConnSysctls::DEFAULT;
+    s.window = crate::tcp_ipv4::client_sysctls(net).window;
+    s.fin_timeout_ms = net.sysctl(Sysctl::RUST_TCP_SYSCTL_FIN_TIMEOUT_MS);
+    s.retries1 = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_RETRIES1)).unwrap_or(3);
+    s.retries2 = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_RETRIES2)).unwrap_or(15);
+    s.orphan_retries = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_ORPHAN_RETRIES)).unwrap_or(0);
+    s.invalid_ratelimit_ms = net.sysctl(Sysctl::RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS) as u32;
+    s
+}
+
+/// Largest send ring: `tcp_wmem[2]`, as far as autotuning would take it.
+const SND_RING_MAX: u32 = 4 << 20;
+
+/// Sets up the connection state of a sock that just became ESTABLISHED
+/// (`tcp_init_transfer()`): its rings and the decision state. On
+/// allocation failure the sock has no data path and is reset by the caller.
+pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu: u32) -> Result {
+    let Some(t) = i.tuple else { return Err(EINVAL) };
+    let net = sk.net();
+    let full_space = crate::tcp_ipv4::full_space(sk).max(4096);
+    // The window can round up to one scale unit past the space.
+    let rcv_bytes = full_space as usize + (1usize << init.rcv_wscale.min(14)) + 4096;
+    // A locked SO_SNDBUF is the limit (half of it: the doubled value
+    // counts overhead); otherwise what autotuning may grow to.
+    let sndbuf = u32::try_from(sk.sndbuf()).unwrap_or(0);
+    let snd_cap = if sk.userlocks() & SOCK_SNDBUF_LOCK != 0 {
+        (sndbuf / 2).max(4096)
+    } else {
+        (net.sysctl(Sysctl::RUST_TCP_SYSCTL_WMEM_MAX_TCP).max(0) as u32).max(sndbuf).min(SND_RING_MAX)
+    };
+    let snd_store = KStore::new(snd_cap as usize)?;
+    let rcv_store = KStore::new(rcv_bytes)?;
+    let (_, hz) = crate::sys::jiffies64();
+    let p = ConnParams {
+        lport: t.lport,
+        rport: t.rport,
+        hz,
+        full_space,
+        snd_cap,
+        pmtu,
+        sysctls: conn_sysctls(&net),
+    };
+    let mut c = KBox::new(TcpConn::new(init, &p, snd_store, rcv_store, &now()), GFP_ATOMIC)?;
+    if i.nodelay {
+        c.nagle.set_nodelay(true);
+    }
+    i.est = Some(c);
+    Ok(())
+}
+
+use crate::sys::sock::SOCK_SNDBUF_LOCK;
+
+/// Applies the timer commands of `ev` (under the sock's lock).
+pub(crate) fn apply_timers(sk: &Sock<'_>, ev: &Events) {
+    let tcp = sk.tcp();
+    match ev.rtx_timer {
+        TimerCmd::Keep => (),
+        TimerCmd::Stop => sk.stop_timer(&tcp.retrans_timer),
+        TimerCmd::Reset(ms) => sk.reset_timer(&tcp.retrans_timer, ms),
+    }
+    match ev.delack_timer {
+        TimerCmd::Keep => (),
+        TimerCmd::Stop => sk.stop_timer(&tcp.delack_timer),
+        TimerCmd::Reset(ms) => sk.reset_timer(&tcp.delack_timer, ms),
+    }
+}
+
+/// Runs `f` on the connection with a transmitter, then publishes what it
+/// changed: `sk_state`/`sk_shutdown`, timers, and (after the lock) the
+/// wakeups, the end of the connection or its TIME_WAIT. `None` if the
+/// sock has no connection state.
+pub(crate) fn with_conn<R>(sk: &Sock<'_>, f: impl FnOnce(&mut TcpConn<KStore>, &mut SockTx<'_>) -> R) -> Option<R> {
+    let net = sk.net();
+    let oif = sk.bound_dev_if();
+    let (r, ev) = {
+        let mut i = sk.tcp().inner.lock();
+        let TcpInner { est, tuple, inet_id, .. } = &mut *i;
+        let (Some(c), Some(t)) = (est.as_mut(), *tuple) else { return None };
+        let mut tx = SockTx::new(&net, t, oif, inet_id);
+        let r = f(c, &mut tx);
+        let ev = c.take_events();
+        if c.dropped != 0 {
+            c.dropped = 0;
+        }
+        apply_timers(sk, &ev);
+        if ev.done.is_none() && ev.time_wait.is_none() {
+            sk.set_state(c.state);
+        }
+        sk.set_shutdown(c.shutdown);
+        (r, ev)
+    };
+    after_events(sk, &ev);
+    Some(r)
+}
+
+/// The part of a step's events that runs without the sock's lock.
+fn after_events(sk: &Sock<'_>, ev: &Events) {
+    if let Some((substate, timeo)) = ev.time_wait {
+        crate::inet_timewait_sock::time_wait(sk, substate, timeo);
+    } else if let Some(err) = ev.done {
+        conn_done(sk, err);
+    }
+    if ev.state_change || ev.done.is_some() || ev.time_wait.is_some() {
+        sk.state_change();
+    }
+    if ev.readable {
+        sk.data_ready();
+    }
+    if ev.writable {
+        sk.write_space();
+    }
+}
+
+/// `tcp_done()` for a synchronised connection: CLOSE, out of the tables,
+/// timers stopped; `err` (if any) reported. Unread data stays readable.
+pub(crate) fn conn_done(sk: &Sock<'_>, err: i32) {
+    let rt = sk.netns();
+    let unhashed = {
+        let mut t = rt.tables.lock();
+        let mut i = sk.tcp().inner.lock();
+        if err != 0 {
+            sk.write_err(err as u32);
+        }
+        let u = set_close_locked(sk, &mut t, &mut i);
+        sk.set_shutdown(b::SHUTDOWN_MASK as u8);
+        if let Some(c) = i.est.as_mut() {
+            c.state = CLOSE;
+            c.shutdown = b::SHUTDOWN_MASK as u8;
+        }
+        u
+    };
+    sk.stop_timer(&sk.tcp().retrans_timer);
+    sk.stop_timer(&sk.tcp().delack_timer);
+    if err != 0 {
+        sk.error_report();
+    }
+    drop(unhashed);
+}
+
+/// `sk_stream_wait_memory()`: room in the send ring, or a reason to stop.
+struct SendSpace;
+
+impl WaitFor for SendSpace {
+    fn ready(sk: &Sock<'_>) -> bool {
+        if sk.err() != 0 || sk.shutdown() & SEND_SHUTDOWN != 0 {
+            return true;
+        }
+        let i = sk.tcp().inner.lock();
+        i.est.as_ref().map_or(true, |c| c.snd_space() > 0 && c.writeable())
+    }
+}
+
+/// `sk_stream_wait_connect()`: the handshake is over one way or another.
+struct Connected;
+
+impl WaitFor for Connected {
+    fn ready(sk: &Sock<'_>) -> bool {
+        let s = sk.state();
+        sk.err() != 0 || (s != SYN_SENT && s != SYN_RECV)
+    }
+}
+
+/// `sk_wait_data()`: something to read, or a reason to stop.
+struct Readable;
+
+impl WaitFor for Readable {
+    fn ready(sk: &Sock<'_>) -> bool {
+        if sk.err() != 0 || sk.shutdown() & RCV_SHUTDOWN != 0 || sk.state() == CLOSE {
+            return true;
+        }
+        let i = sk.tcp().inner.lock();
+        i.est.as_ref().map_or(true, |c| c.recv_state() != RecvState::Empty)
+    }
+}
+
+/// `sk_stream_error()`: EPIPE raises SIGPIPE unless MSG_NOSIGNAL; a
+/// pending socket error comes first.
+fn stream_error(sk: &Sock<'_>, flags: i32, e: Error) -> Error {
+    if e == crate::sys::errno(b::EPIPE) {
+        let soft = sk.take_err();
+        if soft != 0 {
+            return crate::sys::errno(soft as u32);
+        }
+        if flags & msg::NOSIGNAL == 0 {
+            crate::sys::sock::sigpipe();
+        }
+    }
+    e
+}
+
+/// Bytes copied per step through a kernel buffer: user memory cannot be
+/// touched under the sock's spinlock.
+const BOUNCE: usize = 64 * 1024;
+
+/// `tcp_sendmsg_locked()`.
+pub(crate) fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+    let mut timeo = sk.sndtimeo(flags & msg::DONTWAIT != 0);
+    let r = sendmsg_inner(sk, g, m, flags, &mut timeo);
+    r.map_err(|e| stream_error(sk, flags, e))
+}
+
+fn sendmsg_inner(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32, timeo: &mut Timeo) -> Result<usize> {
+    let epipe = || crate::sys::errno(b::EPIPE);
+    // sk_stream_wait_connect().
+    loop {
+        let s = sk.state();
+        if s == ESTABLISHED || s == CLOSE_WAIT {
+            break;
+        }
+        if sk.err() != 0 {
+            return Err(crate::sys::errno(sk.take_err() as u32));
+        }
+        if s != SYN_SENT && s != SYN_RECV {
+            return Err(epipe());
+        }
+        if timeo.is_zero() {
+            return Err(EAGAIN);
+        }
+        if sk.wait_locked::<Connected>(g, timeo) {
+            return Err(timeo.intr_errno());
+        }
+    }
+    let more = flags & msg::MORE != 0;
+    let mut copied = 0usize;
+    let mut bounce = KVVec::from_elem(0u8, m.left().clamp(1, BOUNCE), GFP_KERNEL)?;
+    while m.left() > 0 {
+        if sk.err() != 0 || sk.shutdown() & SEND_SHUTDOWN != 0 {
+            return if copied > 0 { Ok(copied) } else { Err(epipe()) };
+        }
+        let space = {
+            let i = sk.tcp().inner.lock();
+            match i.est.as_ref() {
+                Some(c) if matches!(sk.state(), ESTABLISHED | CLOSE_WAIT) => c.snd_space() as usize,
+                _ => return if copied > 0 { Ok(copied) } else { Err(epipe()) },
+            }
+        };
+        if space == 0 {
+            // "Push out what is queued, then wait for room."
+            with_conn(sk, |c, tx| c.push(tx, &now()));
+            if timeo.is_zero() {
+                return if copied > 0 { Ok(copied) } else { Err(EAGAIN) };
+            }
+            if sk.wait_locked::<SendSpace>(g, timeo) {
+                return if copied > 0 { Ok(copied) } else { Err(timeo.intr_errno()) };
+            }
+            continue;
+        }
+        let n = space.min(m.left()).min(bounce.len());
+        let got = m.copy_from(&mut bounce[..n]);
+        if got == 0 {
+            return if copied > 0 { Ok(copied) } else { Err(EFAULT) };
+        }
+        let last = m.left() == 0;
+        let queued = with_conn(sk, |c, tx| {
+            let q = c.send_queue(&bounce[..got], more || !last);
+            c.push(tx, &now());
+            q
+        })
+        .unwrap_or(0);
+        copied += queued;
+        if queued < got {
+            // Reset meanwhile: what was copied in is lost, as in Linux.
+            break;
+        }
+    }
+    Ok(copied)
+}
+
+/// `tcp_recvmsg_locked()`.
+pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+    if sk.state() == LISTEN {
+        return Err(crate::sys::errno(b::ENOTCONN));
+    }
+    let peek = flags & msg::PEEK != 0;
+    let mut timeo = sk.rcvtimeo(flags & msg::DONTWAIT != 0);
+    let len = m.left();
+    let target = if flags & msg::WAITALL != 0 { len } else { len.min(1) };
+    let mut copied = 0usize;
+    let mut bounce = KVVec::from_elem(0u8, len.clamp(1, BOUNCE), GFP_KERNEL)?;
+    while copied < len {
+        // Copy what is there.
+        let n = (len - copied).min(bounce.len());
+        let (got, state) = {
+            let i = sk.tcp().inner.lock();
+            match i.est.as_ref() {
+                Some(c) => {
+                    let skip = if peek { copied as u32 } else { 0 };
+                    (c.recv_copy(skip, &mut bounce[..n]), c.recv_state())
+                }
+                None => (0, RecvState::Empty),
+            }
+        };
+        if got > 0 {
+            let out = m.copy_to(&bounce[..got]);
+            if !peek {
+                with_conn(sk, |c, tx| c.recv_done(out as u32, tx, &now()));
+            }
+            copied += out;
+            if out < got {
+                return if copied > 0 { Ok(copied) } else { Err(EFAULT) };
+            }
+            if copied >= len {
+                break;
+            }
+            if !peek || state == RecvState::Data {
+                continue;
+            }
+        }
+        if copied >= target {
+            break;
+        }
+        // Nothing (more) now: why?
+        if copied > 0 {
+            if timeo.is_zero() || sk.err() != 0 || sk.state() == CLOSE || sk.shutdown() & RCV_SHUTDOWN != 0 || signal_pending() {
+                break;
+            }
+        } else {
+            if state == RecvState::Eof {
+                break;
+            }
+            if sk.err() != 0 {
+                return Err(crate::sys::errno(sk.take_err() as u32));
+            }
+            if sk.shutdown() & RCV_SHUTDOWN != 0 {
+                break;
+            }
+            if sk.state() == CLOSE {
+                return Err(crate::sys::errno(b::ENOTCONN));
+            }
+            if timeo.is_zero() {
+                return Err(EAGAIN);
+            }
+            if signal_pending() {
+                return Err(timeo.intr_errno());
+            }
+        }
+        if peek && got > 0 {
+            // Everything there was peeked: wait for more.
+        }
+        if sk.wait_locked::<Readable>(g, &mut timeo) && copied == 0 {
+            return Err(timeo.intr_errno());
+        }
+    }
+    Ok(copied)
+}
+
+/// `inet_shutdown()` + `tcp_shutdown()`.
+pub(crate) fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result {
+    let sd = inet_shutdown(how, sk.state(), *state).map_err(|e| crate::sys::errno(e as u32))?;
+    *state = sd.sock_state;
+    match sd.action {
+        ShutdownAction::Nothing => (),
+        ShutdownAction::Disconnect => {
+            sk.set_shutdown(sk.shutdown() | ((how + 1) as u8 & b::SHUTDOWN_MASK as u8));
+            if sk.state() == LISTEN {
+                crate::inet_connection_sock::listen_stop(sk);
+            } else {
+                disconnect(sk);
+            }
+            *state = SocketState::Unconnected;
+        }
+        ShutdownAction::Shutdown { bits, .. } => {
+            let done = with_conn(sk, |c, tx| c.shutdown(bits, tx, &now()));
+            if done.is_none() {
+                sk.set_shutdown(sk.shutdown() | bits);
+            }
+        }
+    }
+    sk.state_change();
+    if sd.err != 0 {
+        return Err(crate::sys::errno(sd.err as u32));
+    }
+    Ok(())
+}
+
+/// `sk_stream_wait_close()`: until the FIN is acknowledged.
+struct CloseDone;
+
+impl WaitFor for CloseDone {
+    fn ready(sk: &Sock<'_>) -> bool {
+        !matches!(sk.state(), FIN_WAIT1 | CLOSING | LAST_ACK)
+    }
+}
+
+/// `__tcp_close()` for a synchronised connection: unread data or
+/// SO_LINGER 0 reset it; otherwise the FIN goes and the sock lives on as an
+/// orphan (SO_LINGER with a time waits for the FIN's ACK first).
+pub(crate) fn tcp_close(sk: &Sock<'_>) {
+    let g = sk.lock_sock();
+    let unread = sk.tcp().inner.lock().est.as_ref().is_some_and(|c| c.data_was_unread());
+    let linger = sk.linger();
+    let abort = unread || linger.as_ref().is_some_and(|t| t.is_zero());
+    if abort {
+        if matches!(sk.state(), ESTABLISHED | CLOSE_WAIT | FIN_WAIT1 | FIN_WAIT2 | CLOSING | LAST_ACK) || unread {
+            send_active_reset(sk);
+        }
+        conn_done(sk, 0);
+        sk.state_change();
+        return;
+    }
+    with_conn(sk, |c, tx| c.close(tx, &now()));
+    if let Some(mut t) = linger {
+        let _ = sk.wait_locked::<CloseDone>(&g, &mut t);
+    }
+    drop(g);
 }

@@ -13,13 +13,13 @@ use crate::sys::sock::Sock;
 use crate::tcp::{tcp_done, Conn, FourTuple, TcpInner};
 use crate::tcp_output::{send_reset, transmit_id};
 use crate::tcp_states::{ESTABLISHED, SYN_RECV, SYN_SENT};
+use kernel::prelude::*;
 
 /// Dispatches by state; every segment that reaches a sock is consumed.
 pub(crate) fn rcv_state_process(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdict {
     match sk.state() {
         SYN_SENT | SYN_RECV => active_open_rcv(net, sk, seg),
-        ESTABLISHED => established_rcv(sk, seg),
-        _ => (),
+        _ => established_rcv(net, sk, seg),
     }
     Verdict::Consumed
 }
@@ -81,7 +81,7 @@ fn active_open_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) {
                 SynSentAction::Refused => After::Done(b::ECONNREFUSED),
                 SynSentAction::Drop => After::Nothing,
                 SynSentAction::Established(init) => {
-                    establish(&mut i, &init);
+                    establish(sk, &mut i, &init);
                     if let Some(ack) = init.ack {
                         send(net, sk, &mut i, &t, &ack);
                     }
@@ -110,7 +110,7 @@ fn active_open_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) {
                 }
                 SynRecvAction::ResetByPeer => After::Done(b::ECONNRESET),
                 SynRecvAction::Established(init) => {
-                    establish(&mut i, &init);
+                    establish(sk, &mut i, &init);
                     After::Established
                 }
             }
@@ -133,22 +133,29 @@ fn active_open_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) {
 }
 
 /// The connection state an active open starts ESTABLISHED with.
-fn establish(i: &mut TcpInner, init: &ConnInit) {
+fn establish(sk: &Sock<'_>, i: &mut TcpInner, init: &ConnInit) {
     i.conn = Conn::from_child(&init.sock);
     i.active = None;
+    let pmtu = u32::from(init.sock.advmss) + 40;
+    if crate::tcp::conn_init(sk, i, &init.sock, pmtu).is_err() {
+        pr_warn!("no memory for a connection's buffers\n");
+    }
 }
 
-/// A segment for a synchronised connection. Until the data path exists
-/// (issue 5) only resets are acted on: an RST at exactly `rcv_nxt` kills
-/// the connection, as `tcp_reset` does.
-fn established_rcv(sk: &Sock<'_>, seg: &TcpSegment<'_>) {
-    if !seg.flags.contains(TcpFlags::RST) {
-        return;
+/// A segment for a synchronised connection (`tcp_rcv_established()` and
+/// the synchronised states of `tcp_rcv_state_process()`).
+fn established_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) {
+    let rt = net.rtcp();
+    let handled = crate::tcp::with_conn(sk, |c, tx| {
+        c.rcv(seg, tx, &crate::tcp::now(), crate::sys::random_u32);
+    });
+    if handled.is_none() && seg.flags.contains(TcpFlags::RST) {
+        // No data path (allocation failed): still honour an exact reset.
+        if seg.seq == sk.tcp().inner.lock().conn.rcv_nxt {
+            tcp_done(sk, b::ECONNRESET);
+        }
     }
-    let exact = seg.seq == sk.tcp().inner.lock().conn.rcv_nxt;
-    if exact {
-        tcp_done(sk, b::ECONNRESET);
-    }
+    let _ = rt;
 }
 
 /// An ICMP error for this connection (`tcp_v4_err`): fatal to an active

@@ -439,6 +439,7 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
         rt.inc(Mib::ListenDrops);
         return;
     };
+    let nodelay = l.tcp().inner.lock().nodelay;
     {
         let mut ci = child.tcp().inner.lock();
         ci.rcv_saddr = t.laddr;
@@ -448,6 +449,13 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
         ci.conn = Conn::from_child(init);
         // "newinet->inet_id = get_random_u16()" (tcp_v4_syn_recv_sock).
         ci.inet_id = crate::sys::random_u32() as u16;
+        // Inherited from the listener (inet_csk_clone_lock copies it).
+        ci.nodelay = nodelay;
+        if crate::tcp::conn_init(&child, &mut ci, init, u32::from(init.advmss) + 40).is_err() {
+            drop(ci);
+            rt.inc(Mib::ListenDrops);
+            return;
+        }
     }
     child.set_state(ESTABLISHED);
     let mut tables = rt.tables.lock();

@@ -6,7 +6,12 @@
 
 use crate::netns::Mib;
 use crate::proto::ip_hdr::{emit_ipv4, Ipv4Repr};
-use crate::proto::tcp_hdr::{emit, TcpRepr};
+use crate::proto::checksum::Checksum;
+use crate::proto::seq::SeqNum;
+use crate::proto::seqbuf::SeqBuf;
+use crate::proto::tcp_conn::Tx;
+use crate::proto::tcp_hdr::{emit, emit_header, TcpFlags, TcpRepr};
+use crate::sys::chunks::KStore;
 use crate::sys::net::{Net, Sysctl};
 use crate::sys::skb::TxSkb;
 use crate::proto::tcp_connect::{syn_repr, ClientSock, ConnectParams};
@@ -91,4 +96,59 @@ pub(crate) fn tcp_connect(net: &Net<'_>, sk: &Sock<'_>, t: &FourTuple, params: &
     let _ = transmit_id(net, t, oif, &syn, &[], true, id);
     drop(i);
     net.rtcp().inc(Mib::ActiveOpens);
+}
+
+/// A connection's transmitter: segments built by the core leave with the
+/// connection's addresses and IP IDs. Used under the sock's spinlock, so
+/// allocations are atomic.
+pub(crate) struct SockTx<'a> {
+    net: &'a Net<'a>,
+    t: FourTuple,
+    oif: i32,
+    id: &'a mut u16,
+}
+
+impl<'a> SockTx<'a> {
+    pub(crate) fn new(net: &'a Net<'a>, t: FourTuple, oif: i32, id: &'a mut u16) -> Self {
+        Self { net, t, oif, id }
+    }
+}
+
+impl Tx<KStore> for SockTx<'_> {
+    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32) {
+        let hlen = repr.header_len();
+        let len = len as usize;
+        let tcp_len = hlen + len;
+        let Ok(mut skb) = TxSkb::alloc(IP_HDR_LEN + tcp_len, true) else { return };
+        let Ok(pkt) = skb.put(IP_HDR_LEN + tcp_len) else { return };
+        let ttl = u8::try_from(self.net.sysctl(Sysctl::RUST_TCP_SYSCTL_DEFAULT_TTL)).unwrap_or(64);
+        let id = *self.id;
+        *self.id = id.wrapping_add(1);
+        let ip = Ipv4Repr {
+            src: self.t.laddr,
+            dst: self.t.raddr,
+            protocol: IPPROTO_TCP,
+            ttl,
+            tos: 0,
+            id,
+            df: true,
+        };
+        let (iph, tcp) = pkt.split_at_mut(IP_HDR_LEN);
+        if emit_ipv4(&ip, tcp_len, iph).is_err() {
+            return;
+        }
+        let (hdr, payload) = tcp.split_at_mut(hlen);
+        buf.read(seq, payload);
+        let sum = Checksum::of(payload);
+        if emit_header(repr, self.t.laddr, self.t.raddr, len, &sum, hdr).is_err() {
+            return;
+        }
+        let rst = repr.flags.contains(TcpFlags::RST);
+        if skb.send(self.net, self.t.laddr, self.t.raddr, self.oif).is_ok() {
+            self.net.rtcp().inc(Mib::OutSegs);
+            if rst {
+                self.net.rtcp().inc(Mib::OutRsts);
+            }
+        }
+    }
 }

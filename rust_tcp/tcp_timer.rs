@@ -18,6 +18,12 @@ pub(crate) struct RetransmitTimer;
 
 impl SockTimerHandler for RetransmitTimer {
     fn expired(sk: SockRef) {
+        let st = sk.state();
+        if st != SYN_SENT && st != SYN_RECV {
+            // A synchronised connection: RTO or zero-window probe.
+            crate::tcp::with_conn(&sk, |c, tx| c.retransmit_timer(tx, &crate::tcp::now()));
+            return;
+        }
         let net = sk.net();
         let rt = net.rtcp();
         let sysctls = crate::tcp_ipv4::client_sysctls(&net);
@@ -67,5 +73,14 @@ impl SockTimerHandler for RetransmitTimer {
             }
         }
         // `sk`, the armed timer's reference, is put here.
+    }
+}
+
+/// `icsk_delack_timer`'s handler (`tcp_delack_timer()`).
+pub(crate) struct DelackTimer;
+
+impl SockTimerHandler for DelackTimer {
+    fn expired(sk: SockRef) {
+        crate::tcp::with_conn(&sk, |c, tx| c.delack_timer(tx, &crate::tcp::now()));
     }
 }

@@ -427,6 +427,19 @@ impl<S: ChunkStore> TcpConn<S> {
         end.0.wrapping_sub(self.copied_seq.0)
     }
 
+    /// Fills the connection's part of `tcp_poll()`'s input.
+    pub fn poll_fill(&self, p: &mut super::tcp_fin::PollInput) {
+        p.copied_seq = self.copied_seq;
+        p.rcv_nxt = self.copied_seq.wrapping_add(self.rcv_queued());
+        p.rmem_alloc = self.rcv_queued().min(i32::MAX as u32) as i32;
+        p.rcv_wup = self.win.rcv_wup;
+        p.rcv_wnd = self.win.rcv_wnd;
+        p.rcv_mss = u32::from(self.delack.rcv_mss).max(536);
+        p.sndbuf = self.snd_cap.min(i32::MAX as u32) as i32;
+        p.wmem_queued = self.snd_queued().min(i32::MAX as u32) as i32;
+        p.notsent_bytes = self.snd.notsent_bytes();
+    }
+
     /// The peer's FIN was received (and everything before it).
     pub fn fin_rcvd(&self) -> bool {
         self.fin_seq.is_some()

@@ -5,6 +5,7 @@
 //! logic above (`af_rust_tcp`, `netns`, `proto`) contains no `unsafe`.
 
 pub(crate) mod bindings;
+pub(crate) mod chunks;
 pub(crate) mod kvec;
 pub(crate) mod lock;
 pub(crate) mod net;

@@ -313,6 +313,8 @@ impl Timeo {
 /// chose the address / the port, so a disconnect keeps it.
 pub(crate) const SOCK_BINDADDR_LOCK: u8 = 4;
 pub(crate) const SOCK_BINDPORT_LOCK: u8 = 8;
+/// `SOCK_SNDBUF_LOCK`: SO_SNDBUF was set.
+pub(crate) const SOCK_SNDBUF_LOCK: u8 = 1;
 /// `SOCK_RCVBUF_LOCK`: SO_RCVBUF was set.
 pub(crate) const SOCK_RCVBUF_LOCK: u8 = 2;
 
@@ -584,4 +586,66 @@ unsafe extern "C" fn rust_tcp_sk_destruct(sk: *mut b::sock) {
     // SAFETY: the tail was initialised by `init_tail` and nothing can use
     // it any more: this is the last reference.
     unsafe { core::ptr::drop_in_place(addr_of_mut!((*sk.cast::<RtcpSock>()).tcp)) };
+}
+
+impl<'a> Sock<'a> {
+    /// Wakes writers: poll/epoll for EPOLLOUT and blocked senders
+    /// (`sk_stream_write_space`).
+    pub(crate) fn write_space(&self) {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_write_space(self.raw) }
+    }
+
+    /// `SOCK_DEAD`: the socket was closed (`sock_orphan` ran).
+    pub(crate) fn dead(&self) -> bool {
+        // SAFETY: `raw` is live.
+        unsafe { b::rust_tcp_glue_sk_dead(self.raw) }
+    }
+
+    /// SO_LINGER: `Some(jiffies)` when set.
+    pub(crate) fn linger(&self) -> Option<Timeo> {
+        let mut t = 0;
+        // SAFETY: `raw` is live; `t` is valid for writes.
+        unsafe { b::rust_tcp_glue_linger(self.raw, &mut t) }.then_some(Timeo(t))
+    }
+
+    /// Stops `t` and waits for a running callback (`timer_delete_sync`),
+    /// dropping a pending timer's reference. Process context, no lock the
+    /// callback takes held.
+    pub(crate) fn stop_timer_sync(&self, t: &super::timer::SockTimer) {
+        // SAFETY: `t` belongs to this live sock.
+        unsafe {
+            if b::rust_tcp_glue_timer_delete_sync(t.raw()) != 0 {
+                b::sock_put(self.raw);
+            }
+        }
+    }
+}
+
+impl Timeo {
+    /// The errno of a wait a signal interrupted (`sock_intr_errno`).
+    pub(crate) fn intr_errno(&self) -> Error {
+        // SAFETY: a pure function of the value.
+        Error::from_errno(unsafe { b::rust_tcp_glue_intr_errno(self.0) })
+    }
+}
+
+/// `signal_pending(current)`.
+pub(crate) fn signal_pending() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { b::rust_tcp_glue_signal_pending() }
+}
+
+impl<'a> Sock<'a> {
+    /// `sk_sndbuf`: the send buffer size.
+    pub(crate) fn sndbuf(&self) -> i32 {
+        // SAFETY: `raw` is live; READ_ONCE.
+        unsafe { core::ptr::read_volatile(&(*self.raw).sk_sndbuf) }
+    }
+}
+
+/// Raises SIGPIPE in the calling task (`send_sig(SIGPIPE, current, 0)`).
+pub(crate) fn sigpipe() {
+    // SAFETY: process context (a system call).
+    unsafe { b::rust_tcp_glue_sigpipe() }
 }

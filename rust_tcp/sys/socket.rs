@@ -100,6 +100,54 @@ pub(crate) trait StreamOps {
     /// getsockopt() of an int option at a level other than SOL_SOCKET
     /// (which the socket core answers itself).
     fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32>;
+    /// sendmsg()/write(): `flags` are the MSG_* flags. Called under the
+    /// socket lock `g`, which a blocking send releases while it sleeps.
+    fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, msg: &mut Msg, flags: i32) -> Result<usize>;
+    /// recvmsg()/read(), as `sendmsg`.
+    fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, msg: &mut Msg, flags: i32) -> Result<usize>;
+    /// shutdown(): `state` is `socket->state`, updated as `inet_shutdown`
+    /// does. Called under the socket lock.
+    fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result;
+}
+
+/// The data of a sendmsg()/recvmsg() call: its `msghdr`'s iterator over
+/// the caller's buffers.
+///
+/// # Invariants
+///
+/// `raw` is the msghdr of a sendmsg/recvmsg call in progress.
+pub(crate) struct Msg {
+    raw: *mut b::msghdr,
+}
+
+impl Msg {
+    /// Bytes left to copy (`msg_data_left`).
+    pub(crate) fn left(&self) -> usize {
+        // SAFETY: `raw` is live (invariant).
+        unsafe { b::rust_tcp_glue_msg_left(self.raw) }
+    }
+
+    /// Copies the caller's next bytes into `buf`; returns how many (fewer
+    /// than asked on a fault).
+    pub(crate) fn copy_from(&mut self, buf: &mut [u8]) -> usize {
+        // SAFETY: `raw` is live; `buf` is valid for `buf.len()` writes.
+        unsafe { b::rust_tcp_glue_msg_copy_from(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
+    }
+
+    /// Copies `buf` to the caller's next bytes; returns how many.
+    pub(crate) fn copy_to(&mut self, buf: &[u8]) -> usize {
+        // SAFETY: `raw` is live; `buf` is valid for `buf.len()` reads.
+        unsafe { b::rust_tcp_glue_msg_copy_to(self.raw, buf.as_ptr().cast(), buf.len()) }
+    }
+}
+
+/// `MSG_*` flags (uapi, fixed by ABI).
+pub(crate) mod msg {
+    pub(crate) const PEEK: i32 = 0x2;
+    pub(crate) const DONTWAIT: i32 = 0x40;
+    pub(crate) const WAITALL: i32 = 0x100;
+    pub(crate) const NOSIGNAL: i32 = 0x4000;
+    pub(crate) const MORE: i32 = 0x8000;
 }
 
 /// `SOL_SOCKET` and `SO_REUSEPORT` (asm-generic/socket.h on x86).
@@ -311,6 +359,66 @@ impl<T: StreamOps> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.sendmsg`.
+    unsafe extern "C" fn sendmsg(sock: *mut b::socket, m: *mut b::msghdr, _len: usize) -> c_int {
+        from_result(|| {
+            // SAFETY: `m` is this call's msghdr.
+            let flags = unsafe { (*m).msg_flags } as i32;
+            // INVARIANT: a sendmsg call in progress.
+            let mut msg = Msg { raw: m };
+            // INVARIANT: a sendmsg callback on our socket.
+            let s = Socket { raw: sock };
+            // SAFETY: the socket's file flags; O_NONBLOCK is folded into
+            // MSG_DONTWAIT by the socket layer already.
+            let n = s.with_sk(|sk| {
+                let g = sk.lock_sock();
+                T::sendmsg(sk, &g, &mut msg, flags)
+            })?;
+            Ok(n.min(i32::MAX as usize) as c_int)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.recvmsg`.
+    unsafe extern "C" fn recvmsg(sock: *mut b::socket, m: *mut b::msghdr, _len: usize, flags: c_int) -> c_int {
+        from_result(|| {
+            // INVARIANT: a recvmsg call in progress.
+            let mut msg = Msg { raw: m };
+            // INVARIANT: a recvmsg callback on our socket.
+            let s = Socket { raw: sock };
+            let n = s.with_sk(|sk| {
+                let g = sk.lock_sock();
+                T::recvmsg(sk, &g, &mut msg, flags)
+            })?;
+            // SAFETY: `m` is this call's msghdr; TCP returns no address.
+            unsafe { (*m).msg_namelen = 0 };
+            Ok(n.min(i32::MAX as usize) as c_int)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer as `proto_ops.shutdown`.
+    unsafe extern "C" fn shutdown(sock: *mut b::socket, how: c_int) -> c_int {
+        from_result(|| {
+            // INVARIANT: a shutdown callback on our socket.
+            let s = Socket { raw: sock };
+            s.with_sk(|sk| {
+                let _g = sk.lock_sock();
+                // SAFETY: `socket->state` is written under the socket lock.
+                let mut state = from_ss(unsafe { (*sock).state });
+                let r = T::shutdown(sk, how, &mut state);
+                // SAFETY: as above.
+                unsafe { (*sock).state = to_ss(state) };
+                r
+            })?;
+            Ok(0)
+        })
+    }
+
     fn ops(family: i32, owner: *mut b::module) -> b::proto_ops {
         b::proto_ops {
             family,
@@ -326,9 +434,9 @@ impl<T: StreamOps> Adapter<T> {
             listen: Some(Self::listen),
             setsockopt: Some(Self::setsockopt),
             getsockopt: Some(Self::getsockopt),
-            shutdown: Some(b::sock_no_shutdown),
-            sendmsg: Some(b::sock_no_sendmsg),
-            recvmsg: Some(b::sock_no_recvmsg),
+            shutdown: Some(Self::shutdown),
+            sendmsg: Some(Self::sendmsg),
+            recvmsg: Some(Self::recvmsg),
             mmap: Some(b::sock_no_mmap),
             ..Default::default()
         }
