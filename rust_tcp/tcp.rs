@@ -410,7 +410,10 @@ pub(crate) fn with_conn<R>(sk: &Sock<'_>, f: impl FnOnce(&mut TcpConn<KStore>, &
     let (r, ev) = {
         let mut i = sk.tcp().inner.lock();
         let TcpInner { est, tuple, inet_id, .. } = &mut *i;
-        let (Some(c), Some(t)) = (est.as_mut(), *tuple) else { return None };
+        // A closed connection (out of the tables, no tuple) still serves
+        // reads; it sends nothing.
+        let Some(c) = est.as_mut() else { return None };
+        let t = tuple.unwrap_or_default();
         let mut tx = SockTx::new(&net, t, oif, inet_id);
         let r = f(c, &mut tx);
         let ev = c.take_events();

@@ -116,6 +116,10 @@ impl<'a> SockTx<'a> {
 
 impl Tx<KStore> for SockTx<'_> {
     fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32) {
+        if self.t.raddr == [0; 4] {
+            // Closed: out of the tables, nowhere to send.
+            return;
+        }
         let hlen = repr.header_len();
         let len = len as usize;
         let tcp_len = hlen + len;

@@ -612,7 +612,7 @@ impl<S: ChunkStore> TcpConn<S> {
     /// `tcp_push()`/`__tcp_push_pending_frames()` after the application
     /// queued data (`nonagle` from TCP_NODELAY/TCP_CORK and MSG_MORE).
     pub fn push(&mut self, tx: &mut impl Tx<S>, now: &Now) {
-        if self.snd.write_queue_empty() {
+        if self.snd.write_queue_empty() || matches!(self.state, TCP_CLOSE | TCP_TIME_WAIT) {
             return;
         }
         let nagle = self.nagle;
