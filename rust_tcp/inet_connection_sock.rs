@@ -43,6 +43,20 @@ fn port_free_for_autobind(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16, r
     !t.port_owners(port)
         .filter(|o| o.sk.id() != sk.id())
         .any(|o| bind_conflict(me, &bind_view(&o.sk, o.addr, false), relax, false))
+        && !t.port_tw(port).any(|tw| bind_conflict(me, &tw_view(tw), relax, false))
+}
+
+/// What a bind() conflict check sees of a timewait sock (its owners keep
+/// the reuse flags and uid of the sock they replaced).
+fn tw_view(tw: &crate::inet_timewait_sock::TimeWait) -> BindSock {
+    BindSock {
+        addr: tw.tuple.laddr,
+        dev: tw.dev,
+        reuse: tw.reuse,
+        reuseport: tw.reuseport,
+        uid: tw.uid,
+        state: BindState::Other,
+    }
 }
 
 /// `inet_csk_get_port` for an explicit port: the bucket's fast-reuse
@@ -52,6 +66,9 @@ fn port_free_explicit(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16) -> Re
     let mut others = KVec::with_capacity(b.owners.len(), GFP_ATOMIC)?;
     for o in b.owners.iter().filter(|o| o.sk.id() != sk.id()) {
         others.push(bind_view(&o.sk, o.addr, false), GFP_ATOMIC)?;
+    }
+    for tw in b.tw.iter() {
+        others.push(tw_view(tw), GFP_ATOMIC)?;
     }
     Ok(get_port_explicit(Some(&b.tb), me, &others))
 }

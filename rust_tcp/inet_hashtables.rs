@@ -19,6 +19,8 @@ use crate::proto::secure_seq::{ephemeral_timeseed, secure_ipv4_port_ephemeral};
 use crate::sys::net::{Net, Sysctl};
 use core::sync::atomic::{AtomicU32, Ordering};
 use crate::proto::siphash::{siphash_3u32, SipKey};
+use crate::inet_timewait_sock::TimeWait;
+use crate::proto::inet_hash_connect::{tcp_twsk_unique, TwReuse};
 use crate::request_sock::RequestSock;
 use crate::sys::kvec::swap_remove;
 use crate::sys::sock::{Sock, SockRef};
@@ -43,6 +45,8 @@ pub(crate) struct PortBucket {
     pub(crate) port: u16,
     pub(crate) tb: BindBucket,
     pub(crate) owners: KVec<BindEntry>,
+    /// Timewait socks holding the port (`tb->owners` keeps them too).
+    pub(crate) tw: KVec<Arc<TimeWait>>,
 }
 
 /// What a 4-tuple leads to.
@@ -52,6 +56,8 @@ pub(crate) enum Ehash {
     Req(Arc<RequestSock>),
     /// A synchronised connection's sock.
     Est(SockRef),
+    /// A connection in TIME_WAIT (or an orphan's FIN_WAIT2).
+    Tw(Arc<TimeWait>),
 }
 
 struct EhashEntry {
@@ -133,6 +139,7 @@ impl Tables {
                         port,
                         tb: fresh,
                         owners: KVec::new(),
+                        tw: KVec::new(),
                     },
                     GFP_ATOMIC,
                 )?;
@@ -144,7 +151,7 @@ impl Tables {
         if r.is_ok() {
             update(&mut b.tb);
         }
-        if b.owners.is_empty() {
+        if b.owners.is_empty() && b.tw.is_empty() {
             // A bucket created for nothing goes away again.
             let _ = swap_remove(chain, i);
         }
@@ -160,10 +167,64 @@ impl Tables {
         let owners = &mut chain[bi].owners;
         let i = owners.iter().position(|e| e.sk.id() == sk.id())?;
         let e = swap_remove(owners, i);
-        if owners.is_empty() {
+        if owners.is_empty() && chain[bi].tw.is_empty() {
             let _ = swap_remove(chain, bi);
         }
         e
+    }
+
+    /// Records that timewait sock `tw` holds `port` (whose bucket exists:
+    /// the connection it replaces holds it).
+    pub(crate) fn bind_add_tw(&mut self, port: u16, tw: Arc<TimeWait>) -> Result {
+        let b = self.port_bucket_mut(port).ok_or(EINVAL)?;
+        b.tw.push(tw, GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    /// Releases the port `tw` holds; the last holder takes the bucket.
+    pub(crate) fn bind_remove_tw(&mut self, port: u16, tw: &Arc<TimeWait>) -> Option<Arc<TimeWait>> {
+        let chain = &mut self.bhash[Self::bbucket(port)];
+        let bi = chain.iter().position(|b| b.port == port)?;
+        let i = chain[bi].tw.iter().position(|x| Arc::ptr_eq(x, tw))?;
+        let e = swap_remove(&mut chain[bi].tw, i);
+        if chain[bi].owners.is_empty() && chain[bi].tw.is_empty() {
+            let _ = swap_remove(chain, bi);
+        }
+        e
+    }
+
+    /// The timewait socks holding `port`.
+    pub(crate) fn port_tw(&self, port: u16) -> impl Iterator<Item = &Arc<TimeWait>> {
+        self.port_bucket(port).into_iter().flat_map(|b| b.tw.iter())
+    }
+
+    /// Some timewait sock of the netns, if any is left (netns exit).
+    pub(crate) fn any_tw(&self) -> Option<Arc<TimeWait>> {
+        self.ehash.iter().flat_map(|b| b.iter()).find_map(|e| match &e.ent {
+            Ehash::Tw(tw) => Some(tw.clone()),
+            _ => None,
+        })
+    }
+
+    /// `__inet_check_established()` for a connect() to `t`: free, or
+    /// taken only by a timewait sock that `tcp_twsk_unique()` lets us
+    /// recycle (returned, to be killed, with what the new connection takes
+    /// from it). `None`: not unique.
+    pub(crate) fn check_established(
+        &self,
+        t: &FourTuple,
+        tw_reuse: u8,
+        from_hash_connect: bool,
+        now_secs: u32,
+    ) -> Option<Option<(Arc<TimeWait>, TwReuse)>> {
+        match self.ehash_lookup(t) {
+            None => Some(None),
+            Some(Ehash::Tw(tw)) => {
+                let info = tw.state.lock().tw_info();
+                tcp_twsk_unique(&info, tw_reuse, from_hash_connect, now_secs, false).map(|r| Some((tw, r)))
+            }
+            Some(_) => None,
+        }
     }
 
     /// The listener a segment for `daddr:dport` goes to, as
@@ -308,7 +369,7 @@ pub(crate) fn inet_hash_connect(
     daddr: [u8; 4],
     dport: u16,
     bound: u16,
-) -> Result<u16> {
+) -> Result<(u16, Option<TwReuse>)> {
     let tuple = |lport| FourTuple {
         laddr: saddr,
         lport,
@@ -316,12 +377,15 @@ pub(crate) fn inet_hash_connect(
         rport: dport,
     };
     let not_avail = || crate::sys::errno(crate::sys::bindings::EADDRNOTAVAIL);
+    let tw_reuse = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TW_REUSE)).unwrap_or(2);
+    let now_secs = crate::tcp::now().secs;
     if bound != 0 {
-        if t.ehash_lookup(&tuple(bound)).is_some() {
+        let Some(recycle) = t.check_established(&tuple(bound), tw_reuse, false, now_secs) else {
             return Err(not_avail());
-        }
+        };
+        let reuse = recycle_tw(t, recycle);
         t.ehash_insert(tuple(bound), Ehash::Est(sk.to_ref()))?;
-        return Ok(bound);
+        return Ok((bound, reuse));
     }
     let low = u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_LOW)).map_err(|_| EINVAL)?;
     let high = u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_HIGH)).map_err(|_| EINVAL)?;
@@ -339,13 +403,15 @@ pub(crate) fn inet_hash_connect(
             || crate::sys::random_u32() as u8,
             |p| {
                 PortCheck::classify(net.port_reserved(p), t.port_bucket(p).map(|b| &b.tb), || {
-                    t.ehash_lookup(&tuple(p)).is_none()
+                    t.check_established(&tuple(p), tw_reuse, true, now_secs).is_some()
                 })
             },
         )
     }
     .ok_or_else(not_avail)?;
     let port = found.port;
+    let recycle = t.check_established(&tuple(port), tw_reuse, true, now_secs).flatten();
+    let reuse = recycle_tw(t, recycle);
     let entry = BindEntry {
         addr: saddr,
         sk: sk.to_ref(),
@@ -359,5 +425,17 @@ pub(crate) fn inet_hash_connect(
         return Err(e);
     }
     slot.store(slot.load(Ordering::Relaxed).wrapping_add(found.perturb_add), Ordering::Relaxed);
-    Ok(port)
+    Ok((port, reuse))
+}
+
+/// Kills the timewait sock a connect() recycles (`inet_twsk_deschedule_put`
+/// in `__inet_check_established`), returning what the new connection takes
+/// from it.
+fn recycle_tw(t: &mut Tables, r: Option<(Arc<TimeWait>, TwReuse)>) -> Option<TwReuse> {
+    let (tw, reuse) = r?;
+    let e = t.ehash_remove(&tw.tuple, |e| matches!(e, Ehash::Tw(x) if Arc::ptr_eq(x, &tw)));
+    let b = t.bind_remove_tw(tw.tuple.lport, &tw);
+    crate::sys::timer::cancel(&tw);
+    drop((e, b));
+    Some(reuse)
 }

@@ -56,6 +56,7 @@ enum Owner {
     Listener(SockRef),
     Req(Arc<RequestSock>),
     Est(SockRef),
+    Tw(Arc<crate::inet_timewait_sock::TimeWait>),
 }
 
 /// Entry from the LOCAL_IN hook: is this segment ours, and what to do.
@@ -76,6 +77,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
         match t.ehash_lookup(&tuple) {
             Some(Ehash::Req(r)) => Some(Owner::Req(r)),
             Some(Ehash::Est(s)) => Some(Owner::Est(s)),
+            Some(Ehash::Tw(tw)) => Some(Owner::Tw(tw)),
             None => {
                 let h = crate::proto::siphash::siphash_3u32(
                     u32::from_ne_bytes(tuple.raddr),
@@ -120,6 +122,24 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
         Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
         Owner::Req(r) => request_rcv(net, r, &seg),
         Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
+        Owner::Tw(tw) => {
+            if crate::inet_timewait_sock::rcv(net, &tw, &seg) {
+                // A new SYN for a 4-tuple in TIME_WAIT (TCP_TW_SYN): the
+                // timewait sock is gone; a listener may take it.
+                let h = crate::proto::siphash::siphash_3u32(
+                    u32::from_ne_bytes(tuple.raddr),
+                    u32::from_ne_bytes(tuple.laddr),
+                    (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
+                    &rt.seq_key,
+                ) as u32;
+                let l = rt.tables.lock().lookup_listener(tuple.laddr, tuple.lport, iif, h);
+                if let Some(l) = l {
+                    return listener_rcv(net, &l, &seg, &tuple, iif, ecn);
+                }
+                reset(net, &tuple, iif, &seg);
+            }
+            Verdict::Consumed
+        }
     }
 }
 
@@ -565,10 +585,12 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
     let saddr = if bound_addr == [0; 4] { route.saddr } else { bound_addr };
     let daddr = route.daddr;
     sk.set_state(SYN_SENT);
+    let mut tw_recycled = None;
     let tuple = {
         let mut t = rt.tables.lock();
         match crate::inet_hashtables::inet_hash_connect(&mut t, &net, sk, saddr, daddr, dport, bound_port) {
-            Ok(port) => {
+            Ok((port, reuse)) => {
+                tw_recycled = reuse;
                 let mut i = sk.tcp().inner.lock();
                 let tuple = FourTuple {
                     laddr: saddr,
@@ -595,10 +617,15 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
         rmt_addr: daddr,
         loc_port: tuple.lport,
         rmt_port: dport,
-        write_seq: connect_write_seq(SeqNum(write_seq), s.seq),
+        // A recycled TIME_WAIT hands over its sequence space and
+        // timestamps (tcp_twsk_unique).
+        write_seq: match tw_recycled.and_then(|r| r.write_seq) {
+            Some(ws) => ws,
+            None => connect_write_seq(SeqNum(write_seq), s.seq),
+        },
         ts_off: s.ts_off,
-        ts_recent: 0,
-        ts_recent_stamp: 0,
+        ts_recent: tw_recycled.and_then(|r| r.ts_recent).unwrap_or(0),
+        ts_recent_stamp: tw_recycled.and_then(|r| r.ts_recent_stamp).unwrap_or(0),
         user_mss,
         route_advmss: route.advmss,
         route_mtu: route.mtu,

@@ -206,12 +206,47 @@ unsafe extern "C" fn rust_tcp_net_exit(net: *mut b::net) {
         b::rust_tcp_glue_nf_unregister(net);
         b::rust_tcp_glue_proc_unregister(net);
     }
+    // Timewait socks hold no netns reference: they go first.
+    // SAFETY: `net` is live until this function returns.
+    crate::inet_timewait_sock::purge(&unsafe { Net::from_raw(net) });
     // SAFETY: `net` is a netns in its exit; its slot holds what init stored.
     let slot = unsafe { &mut *b::rust_tcp_glue_net_slot(net) };
     let raw = core::mem::replace(slot, core::ptr::null_mut()).cast::<RtcpNet>();
     // SAFETY: `raw` came from `KBox::into_raw` in init and is dropped once.
     let data = unsafe { Pin::new_unchecked(KBox::from_raw(raw)) };
     data.as_ref().exit();
+}
+
+/// A netns pointer held without a reference, by objects the netns's exit
+/// destroys first (timewait socks, as Linux's `tw_net`).
+///
+/// # Invariants
+///
+/// `raw` is a netns that outlives this value: whoever holds one is purged
+/// by `rust_tcp_net_exit` before the netns is freed.
+pub(crate) struct NetRef {
+    raw: *mut b::net,
+}
+
+// SAFETY: a netns is shared by all CPUs; this is a pointer to one.
+unsafe impl Send for NetRef {}
+// SAFETY: as above.
+unsafe impl Sync for NetRef {}
+
+impl NetRef {
+    /// # Invariant
+    ///
+    /// The holder must be purged at netns exit (see the type's invariant).
+    pub(crate) fn new(net: &Net<'_>) -> Self {
+        // INVARIANT: the holders (timewait socks) are purged by
+        // `inet_timewait_sock::purge` in `rust_tcp_net_exit`.
+        Self { raw: net.raw }
+    }
+
+    pub(crate) fn get(&self) -> Net<'_> {
+        // SAFETY: the netns outlives `self` (type invariant).
+        unsafe { Net::from_raw(self.raw) }
+    }
 }
 
 /// What the receive path did with a packet.

@@ -83,6 +83,21 @@ pub(crate) fn cancel<T: HasTimer>(this: &Arc<T>) {
     }
 }
 
+/// [`cancel`], also waiting for a callback running on another CPU
+/// (`timer_delete_sync`). Process context, no lock the callback takes held.
+pub(crate) fn cancel_sync<T: HasTimer>(this: &Arc<T>) {
+    // SAFETY: the timer was set up by `Timer::new`.
+    let was_pending = unsafe { b::rust_tcp_glue_timer_delete_sync(this.timer().0.get()) } != 0;
+    if was_pending {
+        let p = Arc::into_raw(this.clone());
+        // SAFETY: as in `cancel`: the clone, then the timer's reference.
+        unsafe {
+            drop(Arc::from_raw(p));
+            drop(Arc::from_raw(p));
+        }
+    }
+}
+
 /// # Safety
 ///
 /// Called by the timer core for a timer set up by `Timer::new::<T>`.
