@@ -191,6 +191,8 @@ int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which)
 		return READ_ONCE(net->ipv4.sysctl_tcp_orphan_retries);
 	case RUST_TCP_SYSCTL_TCP_TIMEWAIT_LEN_MS:
 		return READ_ONCE(tcp_timewait_len_ms);
+	case RUST_TCP_SYSCTL_RFC1337:
+		return READ_ONCE(net->ipv4.sysctl_tcp_rfc1337);
 	}
 	return -EINVAL;
 }

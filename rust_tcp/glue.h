@@ -72,6 +72,7 @@ enum rust_tcp_sysctl {
 	RUST_TCP_SYSCTL_RETRIES2,
 	RUST_TCP_SYSCTL_ORPHAN_RETRIES,
 	RUST_TCP_SYSCTL_TCP_TIMEWAIT_LEN_MS,
+	RUST_TCP_SYSCTL_RFC1337,
 };
 int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which);
 bool rust_tcp_glue_port_reserved(struct net *net, unsigned short port);

@@ -344,7 +344,9 @@ pub(crate) fn close(sk: &Sock<'_>) {
         // live on as an orphan; its timers keep running.
         _ => {
             crate::tcp::tcp_close(sk);
-            return;
+            if sk.state() != CLOSE {
+                return;
+            }
         }
     }
     sk.stop_timer(&sk.tcp().retrans_timer);

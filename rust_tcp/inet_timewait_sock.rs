@@ -14,6 +14,7 @@
 
 use crate::inet_hashtables::{Ehash, Tables};
 use crate::new_spinlock_bh;
+use crate::proto::seq::SeqNum;
 use crate::proto::tcp_hdr::TcpSegment;
 use crate::proto::tcp_timewait::{TimeWaitSock, TwAction, TwCtx};
 use crate::sys::lock::SpinLockBh;
@@ -141,13 +142,14 @@ pub(crate) fn time_wait(sk: &Sock<'_>, substate: u8, timeo_ms: u32) {
 }
 
 /// A segment for a timewait sock (`tcp_timewait_state_process()` and the
-/// TCP_TW_* cases of `tcp_v4_rcv`). Returns true if the segment is a new
-/// SYN the listener should see now that the timewait sock is gone.
-pub(crate) fn rcv(net: &Net<'_>, tw: &Arc<TimeWait>, seg: &TcpSegment<'_>) -> bool {
+/// TCP_TW_* cases of `tcp_v4_rcv`). Returns the ISN to use when the
+/// segment is a new SYN the listener should see, the timewait sock gone.
+pub(crate) fn rcv(net: &Net<'_>, tw: &Arc<TimeWait>, seg: &TcpSegment<'_>) -> Option<SeqNum> {
     let now = crate::tcp::now();
     let mut ctx = TwCtx::new(crate::sys::clock_ms(), now.secs);
     ctx.invalid_ratelimit = net.sysctl(Sysctl::RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS) as u32;
     ctx.tcp_timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
+    ctx.rfc1337 = net.sysctl(Sysctl::RUST_TCP_SYSCTL_RFC1337) != 0;
     let mut st = tw.state.lock();
     let action = st.process(seg, &ctx);
     let reply = match action {
@@ -164,22 +166,22 @@ pub(crate) fn rcv(net: &Net<'_>, tw: &Arc<TimeWait>, seg: &TcpSegment<'_>) -> bo
             if reschedule && substate_tw {
                 timer::arm(tw, timewait_len(net));
             }
-            false
+            None
         }
         TwAction::Rst => {
             if let Some(r) = crate::proto::tcp_ipv4::rst_for(seg) {
                 crate::tcp_output::send_reset(net, &tw.tuple, tw.dev, &r, true);
             }
             kill(net, tw);
-            false
+            None
         }
         TwAction::Kill => {
             kill(net, tw);
-            false
+            None
         }
-        TwAction::Syn { .. } => {
+        TwAction::Syn { isn } => {
             kill(net, tw);
-            true
+            Some(isn)
         }
     }
 }

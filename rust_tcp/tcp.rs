@@ -459,7 +459,13 @@ pub(crate) fn conn_done(sk: &Sock<'_>, err: i32) {
         if err != 0 {
             sk.write_err(err as u32);
         }
-        let u = set_close_locked(sk, &mut t, &mut i);
+        let mut u = set_close_locked(sk, &mut t, &mut i);
+        // An orphan is destroyed now: its port goes even if bind() chose
+        // it (inet_csk_destroy_sock → inet_put_port).
+        if sk.dead() && i.num != 0 {
+            u._bound = t.bind_remove(i.num, sk);
+            i.num = 0;
+        }
         sk.set_shutdown(b::SHUTDOWN_MASK as u8);
         if let Some(c) = i.est.as_mut() {
             c.state = CLOSE;

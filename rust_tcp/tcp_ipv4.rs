@@ -123,7 +123,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
         Owner::Req(r) => request_rcv(net, r, &seg),
         Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
         Owner::Tw(tw) => {
-            if crate::inet_timewait_sock::rcv(net, &tw, &seg) {
+            if let Some(isn) = crate::inet_timewait_sock::rcv(net, &tw, &seg) {
                 // A new SYN for a 4-tuple in TIME_WAIT (TCP_TW_SYN): the
                 // timewait sock is gone; a listener may take it.
                 let h = crate::proto::siphash::siphash_3u32(
@@ -134,7 +134,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
                 ) as u32;
                 let l = rt.tables.lock().lookup_listener(tuple.laddr, tuple.lport, iif, h);
                 if let Some(l) = l {
-                    return listener_rcv(net, &l, &seg, &tuple, iif, ecn);
+                    return listener_rcv_isn(net, &l, &seg, &tuple, iif, ecn, Some(isn));
                 }
                 reset(net, &tuple, iif, &seg);
             }
@@ -205,6 +205,20 @@ fn reset(net: &Net<'_>, t: &FourTuple, oif: i32, seg: &TcpSegment<'_>) {
 
 /// A segment to a listener (`tcp_rcv_state_process` in LISTEN).
 fn listener_rcv(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple, iif: i32, ecn: SynEcn) -> Verdict {
+    listener_rcv_isn(net, l, seg, t, iif, ecn, None)
+}
+
+/// [`listener_rcv`] with the ISN a timewait sock chose for a SYN that
+/// reopens its 4-tuple (`tw_isn`).
+fn listener_rcv_isn(
+    net: &Net<'_>,
+    l: &Sock<'_>,
+    seg: &TcpSegment<'_>,
+    t: &FourTuple,
+    iif: i32,
+    ecn: SynEcn,
+    tw_isn: Option<SeqNum>,
+) -> Verdict {
     match listen_rcv(seg.flags) {
         // An ACK for nothing we know: a cookie if the SYN queue overflowed
         // lately (tcp_v4_cookie_check), else a reset, as Linux answers it.
@@ -214,7 +228,7 @@ fn listener_rcv(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple
             }
         }
         ListenAction::Discard => (),
-        ListenAction::ConnRequest => conn_request(net, l, seg, t, iif, ecn),
+        ListenAction::ConnRequest => conn_request(net, l, seg, t, iif, ecn, tw_isn),
     }
     Verdict::Consumed
 }
@@ -289,7 +303,15 @@ fn cookie_ack(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple) 
 
 /// A SYN to a listener (`tcp_conn_request`): admit it into the SYN queue
 /// as a request sock and answer with a SYN-ACK.
-fn conn_request(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple, _iif: i32, ecn: SynEcn) {
+fn conn_request(
+    net: &Net<'_>,
+    l: &Sock<'_>,
+    seg: &TcpSegment<'_>,
+    t: &FourTuple,
+    _iif: i32,
+    ecn: SynEcn,
+    tw_isn: Option<SeqNum>,
+) {
     let rt = net.rtcp();
     let (qlen, user_mss) = {
         let i = l.tcp().inner.lock();
@@ -326,7 +348,7 @@ fn conn_request(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple
     };
     let tcp_timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
     let s = secure_tcp_seq_and_ts_off(t.laddr, t.raddr, t.lport, t.rport, &rt.seq_key, tcp_timestamps, crate::sys::real_ns());
-    let (isn, ts_off) = (s.seq, s.ts_off);
+    let (isn, ts_off) = (tw_isn.map_or(s.seq, |x| x.0), s.ts_off);
     let sysctls = syn_sysctls(net);
     let params = listener_params(l, user_mss, advmss);
     let now = crate::sys::clock_ms();

@@ -16,7 +16,10 @@ use crate::tcp_states::{SYN_RECV, SYN_SENT};
 /// `icsk_retransmit_timer`'s handler.
 pub(crate) struct RetransmitTimer;
 
-impl SockTimerHandler for RetransmitTimer {
+// SAFETY: `retrans_timer` is set up with this handler (`TcpSock::new`).
+unsafe impl SockTimerHandler for RetransmitTimer {
+    const FIELD: usize = core::mem::offset_of!(crate::tcp::TcpSock, retrans_timer);
+
     fn expired(sk: SockRef) {
         let st = sk.state();
         if st != SYN_SENT && st != SYN_RECV {
@@ -79,7 +82,10 @@ impl SockTimerHandler for RetransmitTimer {
 /// `icsk_delack_timer`'s handler (`tcp_delack_timer()`).
 pub(crate) struct DelackTimer;
 
-impl SockTimerHandler for DelackTimer {
+// SAFETY: `delack_timer` is set up with this handler (`TcpSock::new`).
+unsafe impl SockTimerHandler for DelackTimer {
+    const FIELD: usize = core::mem::offset_of!(crate::tcp::TcpSock, delack_timer);
+
     fn expired(sk: SockRef) {
         crate::tcp::with_conn(&sk, |c, tx| c.delack_timer(tx, &crate::tcp::now()));
     }

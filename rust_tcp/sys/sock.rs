@@ -424,10 +424,10 @@ impl SockRef {
     ///
     /// # Safety
     ///
-    /// `t` is the retransmission timer of a sock's `TcpSock`, firing after
-    /// `Sock::reset_timer` took a reference for it.
-    pub(super) unsafe fn from_timer(t: *mut b::timer_list) -> Self {
-        let off = core::mem::offset_of!(RtcpSock, tcp) + core::mem::offset_of!(TcpSock, retrans_timer);
+    /// `t` is the timer at byte offset `field` of a sock's `TcpSock`,
+    /// firing after `Sock::reset_timer` took a reference for it.
+    pub(super) unsafe fn from_timer(t: *mut b::timer_list, field: usize) -> Self {
+        let off = core::mem::offset_of!(RtcpSock, tcp) + field;
         // SAFETY: the timer lives at `off` inside an `RtcpSock`, which
         // starts with its `struct sock`; the reference is the timer's.
         let raw = unsafe { t.cast::<u8>().sub(off).cast::<b::sock>() };

@@ -120,7 +120,14 @@ unsafe impl Send for SockTimer {}
 unsafe impl Sync for SockTimer {}
 
 /// What a [`SockTimer`] runs when it fires.
-pub(crate) trait SockTimerHandler {
+///
+/// # Safety
+///
+/// `FIELD` must be the byte offset, within `TcpSock`, of the [`SockTimer`]
+/// set up with `SockTimer::new::<Self>()`.
+pub(crate) unsafe trait SockTimerHandler {
+    /// `core::mem::offset_of!(TcpSock, <the timer's field>)`.
+    const FIELD: usize;
     /// The timer fired; `sk` is the reference the armed timer held.
     fn expired(sk: super::sock::SockRef);
 }
@@ -150,6 +157,6 @@ impl SockTimer {
 /// reference the callback now owns).
 unsafe extern "C" fn run_sock<H: SockTimerHandler>(t: *mut b::timer_list) {
     // SAFETY: per the function's contract.
-    let sk = unsafe { super::sock::SockRef::from_timer(t) };
+    let sk = unsafe { super::sock::SockRef::from_timer(t, H::FIELD) };
     H::expired(sk);
 }
