@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,6 +78,53 @@ static const char *fam_name(int family)
  * process moves between them with setns(); each socket stays in the netns
  * it was created in. The client of @cfam connects to a listener of @sfam.
  */
+/*
+ * Data both ways, then an orderly close: the client sends 1 MiB and shuts
+ * down its side, the server answers with a checksum of what it read and
+ * closes; the client sees EOF and closes.
+ */
+static void exchange(int cfd, int afd)
+{
+	static char buf[1 << 20], in[65536];
+	unsigned int sum = 0, rsum = 0;
+	size_t i, got = 0, sent = 0;
+	ssize_t n;
+	char reply[32];
+	double t0;
+	struct timespec ts;
+
+	for (i = 0; i < sizeof(buf); i++) {
+		buf[i] = (char)(i * 7 + (i >> 11));
+		sum = sum * 31 + (unsigned char)buf[i];
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (fork() == 0) {
+		while (sent < sizeof(buf) && (n = write(cfd, buf + sent, sizeof(buf) - sent)) > 0)
+			sent += n;
+		shutdown(cfd, SHUT_WR);
+		_exit(sent == sizeof(buf) ? 0 : 1);
+	}
+	while ((n = read(afd, in, sizeof(in))) > 0) {
+		for (i = 0; i < (size_t)n; i++)
+			rsum = rsum * 31 + (unsigned char)in[i];
+		got += n;
+	}
+	wait(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("  data: cli wrote %zu bytes and shut down; srv read %zu bytes then EOF in %.2f s,"
+	       " checksum %s\n", sizeof(buf), got, ts.tv_sec + ts.tv_nsec / 1e9 - t0,
+	       sum == rsum && got == sizeof(buf) ? "matches" : "DIFFERS");
+	n = snprintf(reply, sizeof(reply), "%08x", rsum);
+	write(afd, reply, n);
+	close(afd);
+	n = read(cfd, reply, sizeof(reply) - 1);
+	reply[n > 0 ? n : 0] = 0;
+	printf("  data: srv replied \"%s\" and closed; cli read it, then read() -> %zd (EOF),"
+	       " closed\n", reply, read(cfd, in, 1));
+	close(cfd);
+}
+
 static int handshake(int cfam, int sfam, int port)
 {
 	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -121,10 +170,8 @@ static int handshake(int cfam, int sfam, int port)
 	getpeername(afd, (void *)&d, &len);
 	printf("  srv: accept() -> fd %d, peer %s (accept's address %s), local %s\n",
 	       afd, name(&d), name(&b), name(&c));
-	close(afd);
+	exchange(cfd, afd);
 	close(lfd);
-	in_netns("cli");
-	close(cfd);
 	return 0;
 }
 
