@@ -618,10 +618,12 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
     let peek = flags & msg::PEEK != 0;
     let mut timeo = sk.rcvtimeo(flags & msg::DONTWAIT != 0);
     let len = m.left();
-    let target = if flags & msg::WAITALL != 0 { len } else { len.min(1) };
+    // sock_rcvlowat(): never 0, even for a zero-length read, which so
+    // reports EAGAIN (or blocks) when nothing is there, as Linux does.
+    let target = if flags & msg::WAITALL != 0 { len.max(1) } else { 1 };
     let mut copied = 0usize;
     let mut bounce = KVVec::from_elem(0u8, len.clamp(1, BOUNCE), GFP_KERNEL)?;
-    while copied < len {
+    loop {
         // Copy what is there.
         let n = (len - copied).min(bounce.len());
         let (got, state) = {
@@ -650,7 +652,7 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
                 continue;
             }
         }
-        if copied >= target {
+        if copied >= target || copied >= len && state == RecvState::Data {
             break;
         }
         // Nothing (more) now: why?

@@ -1,0 +1,693 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data path as a program sees it: poll() masks at every step of a
+ * connection's life, compared exactly; epoll edge-triggered wakeups for
+ * EPOLLIN, EPOLLOUT and EPOLLRDHUP; MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT;
+ * SO_RCVTIMEO and SO_SNDTIMEO; signals interrupting (or restarting) a
+ * blocked recv() or send(); read/write/readv/writev/sendmsg/recvmsg/
+ * sendto/recvfrom, zero-length calls; recv() and send() on sockets that
+ * are not connected. (FIONREAD/SIOCINQ are ioctls: not implemented, not
+ * tested.)
+ *
+ * Two network namespaces joined by veth (two_hosts_setup_quick): A, of the
+ * variant's family (the af_inet variant proves the expectations are
+ * Linux's), is the client at 10.0.1.1 unless a test says it is also run
+ * as the accepted end; B, its peer, is Linux. No socket has a timeout
+ * unless the test sets one; the harness timeout bounds a hang.
+ */
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+
+#include "data_common.h"
+#include "kselftest_harness.h"
+
+#define PORT 9300
+#define TIMEOUT 60
+
+#define ALL_EV (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | POLLOUT | POLLWRNORM | \
+		POLLWRBAND | POLLRDHUP)
+#define EV_R (POLLIN | POLLRDNORM)
+#define EV_W (POLLOUT | POLLWRNORM)
+#define EV_EOF (POLLIN | POLLRDNORM | POLLRDHUP)
+
+static volatile sig_atomic_t pipes;
+
+static void on_pipe(int sig)
+{
+	pipes++;
+}
+
+FIXTURE(api)
+{
+	struct two_hosts h;
+	int fam, port;
+};
+
+FIXTURE_VARIANT(api)
+{
+	int rust;
+};
+
+FIXTURE_VARIANT_ADD(api, af_inet) { .rust = 0 };
+FIXTURE_VARIANT_ADD(api, rust_tcp) { .rust = 1 };
+
+FIXTURE_SETUP(api)
+{
+	struct sigaction sa = { .sa_handler = on_pipe };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	self->h.ns_c = self->h.ns_s = -1;
+	self->fam = variant->rust ? rust_tcp_family() : AF_INET;
+	self->port = PORT;
+	if (!family_available(self->fam))
+		SKIP(return, "rust_tcp is not loaded");
+	sigaction(SIGPIPE, &sa, NULL);
+	pipes = 0;
+	alarms = 0;
+	ASSERT_EQ(0, two_hosts_setup_quick(&self->h));
+}
+
+FIXTURE_TEARDOWN(api)
+{
+	two_hosts_teardown(&self->h);
+}
+
+/* A connection: *a of the variant's family (the client if @a_client), *b Linux. */
+static void conn(struct __test_metadata *_metadata, FIXTURE_DATA(api) *self, int a_client,
+		 int *a, int *b)
+{
+	int c, s;
+
+	ASSERT_EQ(0, pair_connect(self->h.ns_c, a_client ? self->fam : AF_INET, self->h.ns_s,
+				  a_client ? AF_INET : self->fam, SERVER_ADDR, self->port++, 0,
+				  &c, &s));
+	*a = a_client ? c : s;
+	*b = a_client ? s : c;
+}
+
+static int wait_ev(int fd, int ev, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Sends on @fd (made non-blocking for it) until the send buffer is full:
+ * EAGAIN, and EAGAIN again after a pause. The bytes sent.
+ */
+static uint64_t fill(int fd)
+{
+	static char buf[65536];
+	int fl = fcntl(fd, F_GETFL);
+	uint64_t total = 0;
+
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	for (int quiet = 0; quiet < 2;) {
+		ssize_t n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+
+		if (n > 0) {
+			total += n;
+			quiet = 0;
+			continue;
+		}
+		if (errno != EAGAIN)
+			break;
+		quiet++;
+		msleep(150);
+	}
+	fcntl(fd, F_SETFL, fl);
+	return total;
+}
+
+/* Reads @n bytes from @fd (each wait bounded to 5 s): how many it got. */
+static uint64_t drain(int fd, uint64_t n)
+{
+	static char buf[65536];
+	uint64_t got = 0;
+
+	while (got < n && wait_ev(fd, POLLIN, 5000)) {
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
+/* The roles: A as the client, then A as the accepted socket. */
+#define FOR_ROLES(a_client) for (int a_client = 1; a_client >= 0; a_client--)
+
+/*
+ * poll() at each step: connecting (nothing); connected and idle (writable
+ * only); data arrived (readable); read out (writable); peer's FIN (readable
+ * with RDHUP); own SHUT_WR too (and HUP). Send buffer full: nothing, then
+ * writable again once the peer reads. Peer's RST: ERR and HUP with the
+ * rest, ERR gone once SO_ERROR has reported ECONNRESET.
+ */
+TEST_F_TIMEOUT(api, poll_transitions, TIMEOUT)
+{
+	char buf[16];
+	int a, b;
+
+	/* Connecting: the server deaf until the SYN retransmission. */
+	{
+		struct timeval tv = { 5, 0 };
+		int l, c, s;
+
+		ASSERT_EQ(0, netns_enter(self->h.ns_s));
+		l = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_LE(0, l);
+		ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+		ASSERT_EQ(0, bind_to(l, SERVER_ADDR, PORT + 99));
+		ASSERT_EQ(0, listen(l, 1));
+		ASSERT_EQ(0, server_deaf(&self->h, 1));
+		c = socket_in(self->h.ns_c, self->fam, SOCK_STREAM);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, connect_nb(c, SERVER_ADDR, PORT + 99));
+		EXPECT_EQ(0, revents_now(c, ALL_EV));
+		ASSERT_EQ(0, server_deaf(&self->h, 0));
+		EXPECT_EQ(0, wait_connected(c, 3000));
+		EXPECT_EQ(EV_W, revents_now(c, ALL_EV));
+		s = accept(l, NULL, NULL);
+		EXPECT_LE(0, s);
+		close_rst(s);
+		close_rst(c);
+		close(l);
+	}
+
+	FOR_ROLES(a_client) {
+		uint64_t n;
+
+		conn(_metadata, self, a_client, &a, &b);
+		EXPECT_EQ(EV_W, revents_now(a, ALL_EV));
+		ASSERT_EQ(10, send(b, "0123456789", 10, 0));
+		EXPECT_EQ(1, wait_ev(a, POLLIN, 2000));
+		EXPECT_EQ(EV_R | EV_W, revents_now(a, ALL_EV));
+		EXPECT_EQ(4, recv(a, buf, 4, 0));
+		EXPECT_EQ(EV_R | EV_W, revents_now(a, ALL_EV));
+		EXPECT_EQ(6, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(EV_W, revents_now(a, ALL_EV));
+
+		/* Send buffer full: not writable; the peer reads: writable. */
+		n = fill(a);
+		EXPECT_LT(0, n);
+		EXPECT_EQ(0, revents_now(a, ALL_EV));
+		EXPECT_EQ(n, drain(b, n));
+		EXPECT_EQ(1, wait_ev(a, POLLOUT, 2000));
+		EXPECT_EQ(EV_W, revents_now(a, ALL_EV));
+
+		ASSERT_EQ(0, shutdown(b, SHUT_WR));
+		EXPECT_EQ(1, wait_ev(a, POLLRDHUP, 2000));
+		EXPECT_EQ(EV_EOF | EV_W, revents_now(a, ALL_EV));
+		ASSERT_EQ(0, shutdown(a, SHUT_WR));
+		EXPECT_EQ(EV_EOF | EV_W | POLLHUP, revents_now(a, ALL_EV));
+		close(a);
+		close(b);
+
+		/* Reset by the peer. */
+		conn(_metadata, self, a_client, &a, &b);
+		close_rst(b);
+		EXPECT_EQ(1, wait_ev(a, POLLIN, 2000));
+		EXPECT_EQ(EV_EOF | EV_W | POLLHUP | POLLERR, revents_now(a, ALL_EV));
+		EXPECT_EQ(ECONNRESET, sockopt_get(a, SOL_SOCKET, SO_ERROR));
+		EXPECT_EQ(EV_EOF | EV_W | POLLHUP, revents_now(a, ALL_EV));
+		EXPECT_EQ(0, sockopt_get(a, SOL_SOCKET, SO_ERROR));
+		close(a);
+	}
+}
+
+/* One epoll_wait() of up to @ms: the events, 0 if none, -1 for more than one. */
+static int epoll_one(int ep, int ms)
+{
+	struct epoll_event ev[2];
+	int n = epoll_wait(ep, ev, 2, ms);
+
+	if (n == 0)
+		return 0;
+	if (n != 1)
+		return -1;
+	return ev[0].events;
+}
+
+/*
+ * Edge-triggered epoll: the initial state is reported once (EPOLLOUT);
+ * each arrival of data is an edge (EPOLLIN, reported with the current
+ * EPOLLOUT) even if earlier data is still unread, and nothing is reported
+ * in between; a full send buffer drained by the peer is an EPOLLOUT edge;
+ * the peer's FIN brings EPOLLRDHUP, its RST EPOLLERR and EPOLLHUP.
+ */
+TEST_F_TIMEOUT(api, epoll_edge_triggered, TIMEOUT)
+{
+	FOR_ROLES(a_client) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+		char buf[32];
+		uint64_t n;
+		int a, b, ep;
+
+		conn(_metadata, self, a_client, &a, &b);
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, ep);
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev));
+		EXPECT_EQ(EPOLLOUT, epoll_one(ep, 0));
+		EXPECT_EQ(0, epoll_one(ep, 0));
+		ASSERT_EQ(10, send(b, "0123456789", 10, 0));
+		EXPECT_EQ(EPOLLIN | EPOLLOUT, epoll_one(ep, 2000));
+		EXPECT_EQ(0, epoll_one(ep, 100));
+		ASSERT_EQ(10, send(b, "abcdefghij", 10, 0));
+		EXPECT_EQ(EPOLLIN | EPOLLOUT, epoll_one(ep, 2000));
+		EXPECT_EQ(0, epoll_one(ep, 100));
+		EXPECT_EQ(20, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, epoll_one(ep, 0));
+
+		/* EPOLLOUT edge: fill, let the dust settle, the peer drains. */
+		n = fill(a);
+		EXPECT_LT(0, n);
+		while (epoll_one(ep, 200) != 0)
+			;
+		EXPECT_EQ(n, drain(b, n));
+		EXPECT_EQ(EPOLLOUT, epoll_one(ep, 2000));
+		EXPECT_EQ(0, epoll_one(ep, 100));
+
+		ASSERT_EQ(0, shutdown(b, SHUT_WR));
+		EXPECT_EQ(EPOLLIN | EPOLLOUT | EPOLLRDHUP, epoll_one(ep, 2000));
+		EXPECT_EQ(0, epoll_one(ep, 100));
+		close_rst(b);
+		EXPECT_EQ(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR, epoll_one(ep, 2000));
+		close(ep);
+		close(a);
+	}
+}
+
+/*
+ * MSG_PEEK leaves the data: a peek of 5 of 11 bytes, a peek of all, a read
+ * of 3, a peek of the rest, across two segments; MSG_PEEK | MSG_DONTWAIT
+ * on nothing: EAGAIN.
+ */
+TEST_F_TIMEOUT(api, msg_peek, TIMEOUT)
+{
+	char buf[32] = { 0 };
+	int a, b;
+
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(11, send(b, "hello world", 11, 0));
+	ASSERT_EQ(1, wait_ev(a, POLLIN, 2000));
+	EXPECT_EQ(5, recv(a, buf, 5, MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(11, recv(a, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "hello world", 11));
+	EXPECT_EQ(3, recv(a, buf, 3, 0));
+	EXPECT_EQ(0, memcmp(buf, "hel", 3));
+	EXPECT_EQ(8, recv(a, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "lo world", 8));
+	/* A second segment: a peek sees both. */
+	ASSERT_EQ(3, send(b, "!!!", 3, 0));
+	msleep(100);
+	EXPECT_EQ(11, recv(a, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "lo world!!!", 11));
+	EXPECT_EQ(11, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "lo world!!!", 11));
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	close(a);
+	close(b);
+}
+
+/* A child that sends @n2 bytes from @fd after @ms (and then exits). */
+static pid_t send_later(int fd, int ms, const char *data, int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		msleep(ms);
+		_exit(send(fd, data, n, 0) == n ? 0 : 1);
+	}
+	return pid;
+}
+
+/*
+ * MSG_WAITALL: blocks until the whole count (300 bytes, then 700 more 0.3 s
+ * later: 1000 at once); returns short at EOF (300, then 0), when a signal
+ * interrupts it (no SA_RESTART: the 300 it has), and when SO_RCVTIMEO runs
+ * out (the 300 it has).
+ */
+TEST_F_TIMEOUT(api, msg_waitall, TIMEOUT)
+{
+	static char out[1000], in[1000];
+	struct timeval tv = { 0, 300000 };
+	double t0;
+	int a, b, st;
+	pid_t pid;
+
+	for (int i = 0; i < 1000; i++)
+		out[i] = 'a' + i % 26;
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(300, send(b, out, 300, 0));
+	pid = send_later(b, 300, out + 300, 700);
+	ASSERT_LE(0, pid);
+	t0 = now_s();
+	EXPECT_EQ(1000, recv(a, in, 1000, MSG_WAITALL));
+	EXPECT_LT(0.25, now_s() - t0);
+	EXPECT_EQ(0, memcmp(in, out, 1000));
+	EXPECT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+
+	/* A signal. */
+	ASSERT_EQ(300, send(b, out, 300, 0));
+	arm(0, 300);
+	t0 = now_s();
+	EXPECT_EQ(300, recv(a, in, 1000, MSG_WAITALL));
+	EXPECT_LT(0.25, now_s() - t0);
+	EXPECT_EQ(1, alarms);
+
+	/* SO_RCVTIMEO. */
+	ASSERT_EQ(300, send(b, out, 300, 0));
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	t0 = now_s();
+	EXPECT_EQ(300, recv(a, in, 1000, MSG_WAITALL));
+	EXPECT_LT(0.25, now_s() - t0);
+	EXPECT_GT(1.5, now_s() - t0);
+
+	/* EOF. */
+	ASSERT_EQ(300, send(b, out, 300, 0));
+	ASSERT_EQ(0, shutdown(b, SHUT_WR));
+	EXPECT_EQ(300, recv(a, in, 1000, MSG_WAITALL));
+	EXPECT_EQ(0, recv(a, in, 1000, MSG_WAITALL));
+	close(a);
+	close(b);
+}
+
+/*
+ * Nothing to read: MSG_DONTWAIT on a blocking socket, and read() on an
+ * O_NONBLOCK one, EAGAIN at once. SO_RCVTIMEO (0.3 s, read back as set):
+ * recv() and read() EAGAIN after the timeout.
+ */
+TEST_F_TIMEOUT(api, nonblocking_and_rcvtimeo, TIMEOUT)
+{
+	struct timeval tv = { 0, 300000 }, back;
+	socklen_t len = sizeof(back);
+	char buf[8];
+	double t0;
+	int a, b;
+
+	conn(_metadata, self, 1, &a, &b);
+	t0 = now_s();
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	fcntl(a, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(a, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_GT(0.1, now_s() - t0);
+	fcntl(a, F_SETFL, 0);
+
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, getsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &back, &len));
+	EXPECT_EQ(0, back.tv_sec);
+	EXPECT_EQ(300000, back.tv_usec);
+	t0 = now_s();
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LT(0.28, now_s() - t0);
+	EXPECT_GT(1.0, now_s() - t0);
+	t0 = now_s();
+	EXPECT_EQ(-1, read(a, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LT(0.28, now_s() - t0);
+	EXPECT_GT(1.0, now_s() - t0);
+	/* Data: at once. */
+	ASSERT_EQ(3, send(b, "abc", 3, 0));
+	EXPECT_EQ(3, recv(a, buf, sizeof(buf), 0));
+	close(a);
+	close(b);
+}
+
+/*
+ * SO_SNDTIMEO (0.3 s) with a peer that does not read: a send() bigger than
+ * what fits returns the partial count when the timeout runs out; with the
+ * buffer full, the next send() gets EAGAIN after the timeout. MSG_DONTWAIT
+ * on the full buffer: EAGAIN at once.
+ */
+TEST_F_TIMEOUT(api, sndtimeo, TIMEOUT)
+{
+	struct timeval tv = { 0, 300000 };
+	const size_t big = 16 << 20;
+	char *buf = calloc(1, big);
+	double t0;
+	ssize_t n;
+	int a, b;
+
+	ASSERT_NE(NULL, buf);
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	t0 = now_s();
+	n = send(a, buf, big, 0);
+	EXPECT_LT(0, n);
+	EXPECT_GT((ssize_t)big, n);
+	EXPECT_LT(0.28, now_s() - t0);
+	EXPECT_GT(1.5, now_s() - t0);
+	fill(a);
+	t0 = now_s();
+	EXPECT_EQ(-1, send(a, buf, 65536, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_GT(0.1, now_s() - t0);
+	t0 = now_s();
+	EXPECT_EQ(-1, send(a, buf, 65536, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LT(0.28, now_s() - t0);
+	EXPECT_GT(1.5, now_s() - t0);
+	free(buf);
+	close_rst(a);
+	close_rst(b);
+}
+
+/*
+ * Signals and a blocked recv(): a handler without SA_RESTART: EINTR; with
+ * SA_RESTART the call goes on and returns the data that comes 0.6 s later;
+ * with SA_RESTART and SO_RCVTIMEO set, EINTR (a timed wait is never
+ * restarted). A send() blocked on a full buffer: EINTR without SA_RESTART;
+ * with SA_RESTART it goes on and completes once the peer reads.
+ */
+TEST_F_TIMEOUT(api, signals_interrupt_blocked_calls, TIMEOUT)
+{
+	static char big[65536];
+	struct timeval tv = { 5, 0 }, none = { 0, 0 };
+	char buf[8];
+	double t0;
+	uint64_t n;
+	int a, b, st;
+	pid_t pid;
+
+	conn(_metadata, self, 1, &a, &b);
+	arm(0, 200);
+	t0 = now_s();
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(1, alarms);
+	EXPECT_LT(0.15, now_s() - t0);
+	EXPECT_GT(1.0, now_s() - t0);
+
+	pid = send_later(b, 600, "hello", 5);
+	ASSERT_LE(0, pid);
+	arm(1, 200);
+	t0 = now_s();
+	EXPECT_EQ(5, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(2, alarms);
+	EXPECT_LT(0.55, now_s() - t0);
+	EXPECT_EQ(pid, waitpid(pid, &st, 0));
+
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	arm(1, 200);
+	t0 = now_s();
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(3, alarms);
+	EXPECT_GT(1.0, now_s() - t0);
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none)));
+
+	/* send() blocked on a full buffer. */
+	n = fill(a);
+	arm(0, 200);
+	t0 = now_s();
+	EXPECT_EQ(-1, send(a, big, sizeof(big), 0));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(4, alarms);
+	EXPECT_GT(1.0, now_s() - t0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		msleep(600);
+		_exit(drain(b, n + sizeof(big)) == n + sizeof(big) ? 0 : 1);
+	}
+	arm(1, 200);
+	t0 = now_s();
+	EXPECT_EQ(sizeof(big), send(a, big, sizeof(big), 0));
+	EXPECT_EQ(5, alarms);
+	EXPECT_LT(0.55, now_s() - t0);
+	EXPECT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	close(a);
+	close(b);
+}
+
+/*
+ * Every way to move bytes: write/read, writev/readv (scattered and
+ * gathered), sendmsg/recvmsg (recvmsg reports no address: msg_namelen 0,
+ * and no flags), sendto with an address (ignored on a connected socket),
+ * recvfrom (address length set to 0). Zero-length calls: send() 0; recv()
+ * of 0 bytes returns 0 when data is queued (and leaves it), EAGAIN under
+ * MSG_DONTWAIT when none is.
+ */
+TEST_F_TIMEOUT(api, io_syscalls, TIMEOUT)
+{
+	char buf[64] = { 0 }, p1[4], p2[5];
+	struct iovec wv[3] = { { "ab", 2 }, { "cde", 3 }, { "fghi", 4 } };
+	struct iovec rv[2] = { { p1, 4 }, { p2, 5 } };
+	struct iovec one = { buf, sizeof(buf) };
+	struct sockaddr_in name, other = sin_of("10.9.9.9", 1234);
+	struct msghdr m;
+	socklen_t nlen;
+	int a, b;
+
+	conn(_metadata, self, 1, &a, &b);
+	EXPECT_EQ(5, write(a, "hello", 5));
+	EXPECT_EQ(5, recv(b, buf, 5, MSG_WAITALL));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(5, write(b, "world", 5));
+	ASSERT_EQ(1, wait_ev(a, POLLIN, 2000));
+	EXPECT_EQ(5, read(a, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "world", 5));
+
+	EXPECT_EQ(9, writev(a, wv, 3));
+	ASSERT_EQ(1, wait_ev(b, POLLIN, 2000));
+	msleep(50);
+	EXPECT_EQ(9, readv(b, rv, 2));
+	EXPECT_EQ(0, memcmp(p1, "abcd", 4));
+	EXPECT_EQ(0, memcmp(p2, "efghi", 5));
+	EXPECT_EQ(9, writev(b, wv, 3));
+	ASSERT_EQ(1, wait_ev(a, POLLIN, 2000));
+	msleep(50);
+	memset(p1, 0, 4);
+	memset(p2, 0, 5);
+	EXPECT_EQ(9, readv(a, rv, 2));
+	EXPECT_EQ(0, memcmp(p1, "abcd", 4));
+	EXPECT_EQ(0, memcmp(p2, "efghi", 5));
+
+	m = (struct msghdr){ .msg_iov = wv, .msg_iovlen = 3 };
+	EXPECT_EQ(9, sendmsg(a, &m, 0));
+	ASSERT_EQ(1, wait_ev(b, POLLIN, 2000));
+	msleep(50);
+	EXPECT_EQ(9, recv(b, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "abcdefghi", 9));
+	EXPECT_EQ(6, send(b, "recvms", 6, 0));
+	ASSERT_EQ(1, wait_ev(a, POLLIN, 2000));
+	memset(&name, 0x55, sizeof(name));
+	m = (struct msghdr){ .msg_name = &name, .msg_namelen = sizeof(name),
+			     .msg_iov = &one, .msg_iovlen = 1, .msg_flags = 0x7fff };
+	EXPECT_EQ(6, recvmsg(a, &m, 0));
+	EXPECT_EQ(0, memcmp(buf, "recvms", 6));
+	EXPECT_EQ(0, m.msg_namelen);
+	EXPECT_EQ(0, m.msg_flags);
+
+	EXPECT_EQ(4, sendto(a, "to!!", 4, 0, (struct sockaddr *)&other, sizeof(other)));
+	ASSERT_EQ(1, wait_ev(b, POLLIN, 2000));
+	EXPECT_EQ(4, recv(b, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "to!!", 4));
+	EXPECT_EQ(4, send(b, "from", 4, 0));
+	ASSERT_EQ(1, wait_ev(a, POLLIN, 2000));
+	nlen = sizeof(name);
+	EXPECT_EQ(4, recvfrom(a, buf, sizeof(buf), 0, (struct sockaddr *)&name, &nlen));
+	EXPECT_EQ(0, memcmp(buf, "from", 4));
+	EXPECT_EQ(0, nlen);
+
+	/* Zero lengths. */
+	EXPECT_EQ(0, send(a, buf, 0, 0));
+	EXPECT_EQ(0, write(a, buf, 0));
+	EXPECT_EQ(-1, recv(a, buf, 0, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(2, send(b, "zz", 2, 0));
+	ASSERT_EQ(1, wait_ev(a, POLLIN, 2000));
+	EXPECT_EQ(0, recv(a, buf, 0, 0));
+	EXPECT_EQ(0, read(a, buf, 0));
+	EXPECT_EQ(2, recv(a, buf, sizeof(buf), 0));
+	/* Nothing else came: b got exactly what a sent. */
+	EXPECT_EQ(-1, recv(b, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	close(a);
+	close(b);
+}
+
+/*
+ * Sockets without a connection: recv()/read() ENOTCONN (under MSG_DONTWAIT
+ * too: the state is checked first), send()/write() EPIPE with SIGPIPE (none
+ * under MSG_NOSIGNAL) -- fresh, bound, and listening alike. A socket still
+ * connecting (server deaf): recv() and send() under MSG_DONTWAIT say EAGAIN.
+ */
+TEST_F_TIMEOUT(api, unconnected_errors, TIMEOUT)
+{
+	char buf[8];
+	int fd[3], c;
+
+	ASSERT_EQ(0, netns_enter(self->h.ns_c));
+	for (int i = 0; i < 3; i++) {
+		fd[i] = socket(self->fam, SOCK_STREAM, 0);
+		ASSERT_LE(0, fd[i]);
+	}
+	ASSERT_EQ(0, bind_to(fd[1], CLIENT_ADDR, 0));
+	ASSERT_EQ(0, bind_to(fd[2], CLIENT_ADDR, PORT));
+	ASSERT_EQ(0, listen(fd[2], 4));
+	for (int i = 0; i < 3; i++) {
+		pipes = 0;
+		EXPECT_EQ(ENOTCONN, outcome(recv(fd[i], buf, sizeof(buf), 0))) TH_LOG("socket %d", i);
+		EXPECT_EQ(ENOTCONN, outcome(recv(fd[i], buf, sizeof(buf), MSG_DONTWAIT)));
+		EXPECT_EQ(ENOTCONN, outcome(read(fd[i], buf, sizeof(buf))));
+		EXPECT_EQ(0, pipes);
+		EXPECT_EQ(EPIPE, outcome(send(fd[i], "x", 1, MSG_NOSIGNAL))) TH_LOG("socket %d", i);
+		EXPECT_EQ(0, pipes);
+		EXPECT_EQ(EPIPE, outcome(send(fd[i], "x", 1, 0)));
+		EXPECT_EQ(1, pipes);
+		EXPECT_EQ(EPIPE, outcome(write(fd[i], "x", 1)));
+		EXPECT_EQ(2, pipes);
+		close(fd[i]);
+	}
+
+	ASSERT_EQ(0, server_deaf(&self->h, 1));
+	c = socket_in(self->h.ns_c, self->fam, SOCK_STREAM);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, connect_nb(c, SERVER_ADDR, PORT));
+	pipes = 0;
+	EXPECT_EQ(EAGAIN, outcome(recv(c, buf, sizeof(buf), MSG_DONTWAIT)));
+	EXPECT_EQ(EAGAIN, outcome(send(c, "x", 1, MSG_DONTWAIT)));
+	EXPECT_EQ(0, pipes);
+	close(c);
+}
+
+/*
+ * shutdown(SHUT_RD) sends nothing and does not stop the peer: data that
+ * arrives afterwards is still queued and read; then recv() says EOF (0)
+ * instead of blocking.
+ */
+TEST_F_TIMEOUT(api, shut_rd_still_receives, TIMEOUT)
+{
+	char buf[16];
+	int a, b;
+
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(0, shutdown(a, SHUT_RD));
+	EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+	ASSERT_EQ(5, send(b, "after", 5, 0));
+	msleep(100);
+	EXPECT_EQ(EV_EOF | EV_W, revents_now(a, ALL_EV));
+	EXPECT_EQ(5, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "after", 5));
+	EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+	/* The other direction still works. */
+	EXPECT_EQ(3, send(a, "out", 3, 0));
+	EXPECT_EQ(3, recv(b, buf, 3, MSG_WAITALL));
+	close(a);
+	close(b);
+}
+
+TEST_HARNESS_MAIN
