@@ -331,4 +331,14 @@ static inline void side_log(const char *who, const struct side *s)
 		s->what ?: "");
 }
 
+/*
+ * A rust_tcp behaviour known to be wrong, tracked in the open issue: the
+ * test is skipped for rust_tcp, with the reason in the TAP output, so
+ * make check stays meaningful for everything else. Remove when fixed.
+ */
+#define KNOWN_ISSUE(cond, why) do {						\
+	if (cond)								\
+		SKIP(return, "rust_tcp known issue (issue 5 open): " why);	\
+} while (0)
+
 #endif
