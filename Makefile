@@ -14,7 +14,7 @@ RUSTC_KERNEL := /usr/bin/rustc
 BINDGEN ?= $(HOME)/.cargo/bin/bindgen
 KMAKE := $(MAKE) LLVM=-19 RUSTC=$(RUSTC_KERNEL) HOSTRUSTC=$(RUSTC_KERNEL) BINDGEN=$(BINDGEN)
 
-.PHONY: all modules setup kernel clean check run vm-run host-test selftests
+.PHONY: all modules setup kernel clean check run vm-run host-test selftests bench
 
 all: modules
 
@@ -46,6 +46,9 @@ run: setup
 
 vm-run: modules selftests
 	@./scripts/vm.sh --flavour $(FLAVOUR) -- "$(CMD)"
+
+bench: setup
+	@./scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -f rust_tcp/bindings_generated.rs rust_tcp/bindings_wrap.c

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `make bench`: rust_tcp and the kernel's TCP side by side, in one boot of
+# the perf kernel (no KASAN, lockdep, kmemleak). See docs/benchmark.md.
+#
+#   scripts/bench.sh [bench options]      e.g. scripts/bench.sh -r 5 -T bulk
+#   make bench BENCH_ARGS='-r 5 -T bulk'
+#
+# 1. the perf kernel (scripts/build-kernel.sh perf, cached);
+# 2. rust_tcp.ko built for it in bench/build/module, from a copy of the
+#    sources (Kbuild, rust_tcp/): the repository's own rust_tcp.ko, built
+#    for the debug kernel by make check / make vm-run, is left alone.
+#    RUST_TCP_BENCH_REV=<git rev> builds that commit instead of the
+#    working tree (in bench/build/module-<sha>);
+# 3. bench/bin/bench (bench/Makefile);
+# 4. one guest boot: insmod, bench, table. The output is also saved in
+#    bench/build/last.txt.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+. scripts/kenv.sh
+
+kdir="$(./scripts/build-kernel.sh perf)"
+mkdir -p bench/build
+
+rev="${RUST_TCP_BENCH_REV:-}"
+if [ -n "$rev" ]; then
+	sha="$(git rev-parse --verify "$rev^{commit}")"
+	mod="bench/build/module-${sha:0:12}"
+	if [ ! -f "$mod/Kbuild" ]; then
+		mkdir -p "$mod"
+		git archive "$sha" Kbuild rust_tcp | tar -C "$mod" -xf -
+	fi
+	what="commit ${sha:0:12}"
+else
+	mod="bench/build/module"
+	mkdir -p "$mod"
+	# tar keeps the files' times, so Kbuild rebuilds only what changed.
+	tar -C "$here" --exclude=target --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
+		--exclude=bindings_generated.rs --exclude=bindings_wrap.c -cf - Kbuild rust_tcp |
+		tar -C "$mod" -xf -
+	what="working tree at $(git rev-parse --short=12 HEAD 2>/dev/null || echo '?')"
+	[ -z "$(git status --porcelain -- Kbuild rust_tcp 2>/dev/null)" ] ||
+		what="$what + uncommitted changes"
+fi
+
+echo "bench: building rust_tcp.ko ($what) for the perf kernel" >&2
+if ! make -C "$kdir" M="$here/$mod" "${KMAKE_FLAGS[@]}" modules > bench/build/module-build.log 2>&1; then
+	tail -n 40 bench/build/module-build.log >&2
+	echo "bench: the module build failed (bench/build/module-build.log)" >&2
+	exit 1
+fi
+make -s -C bench
+
+# TCG runs each guest CPU as a host thread: another guest or build on the
+# host slows the guest down unevenly, and the numbers with it. Say so
+# before, and count the seconds other guests ran during the benchmark.
+busy="$(pgrep -c "^qemu-system" || true)"
+[ "${busy:-0}" -eq 0 ] ||
+	echo "bench: WARNING: $busy other QEMU guest(s) running on this host; the numbers will be noisy" >&2
+echo "bench: host load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
+contention="bench/build/.contention"
+echo "0 0" > "$contention"
+(
+	n=0 t=0
+	while sleep 1; do
+		t=$((t + 1))
+		[ "$(pgrep -c "^qemu-system" || true)" -le 1 ] || n=$((n + 1))
+		echo "$n $t" > "$contention"
+	done
+) &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true' EXIT
+
+start=$(date +%s)
+set +e
+./scripts/vm.sh --flavour perf --no-load -- \
+	"insmod $mod/rust_tcp.ko && echo '# module: $what' && bench/bin/bench $*" |
+	tee bench/build/last.txt
+status=${PIPESTATUS[0]}
+set -e
+kill "$sampler" 2>/dev/null || true
+wait "$sampler" 2>/dev/null || true
+read -r n t < "$contention"
+rm -f "$contention"
+[ "$n" -eq 0 ] ||
+	echo "bench: WARNING: other QEMU guests ran on this host during $n of $t s; the numbers are noisy" >&2
+echo "bench: took $(( $(date +%s) - start )) s (boot included); output in bench/build/last.txt" >&2
+exit "$status"
