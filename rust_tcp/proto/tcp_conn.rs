@@ -68,6 +68,7 @@ const TCP_RTO_MAX_MS: u32 = 120_000;
 pub const OFO_RANGES: usize = 16;
 /// `ECONNRESET` and `ETIMEDOUT`, `EPIPE` (positive errno).
 pub const ECONNRESET: i32 = 104;
+/// `ETIMEDOUT` (positive errno).
 pub const ETIMEDOUT: i32 = 110;
 
 /// The clocks a step reads.
@@ -85,14 +86,23 @@ pub struct Now {
 /// The sysctls a connection reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnSysctls {
+    /// Congestion control.
     pub cong: CongSysctls,
+    /// Window selection.
     pub window: WindowSysctls,
+    /// Delayed ACKs.
     pub delack: DelAckSysctls,
+    /// `net.ipv4.tcp_retries1`.
     pub retries1: u8,
+    /// `net.ipv4.tcp_retries2`.
     pub retries2: u8,
+    /// `net.ipv4.tcp_orphan_retries`.
     pub orphan_retries: u8,
+    /// `net.ipv4.tcp_invalid_ratelimit` in ms.
     pub invalid_ratelimit_ms: u32,
+    /// `net.ipv4.tcp_challenge_ack_limit`.
     pub challenge_ack_limit: u32,
+    /// `net.ipv4.tcp_dsack`.
     pub dsack: bool,
     /// `net.ipv4.tcp_fin_timeout` in ms.
     pub fin_timeout_ms: i32,
@@ -117,7 +127,9 @@ impl ConnSysctls {
 /// How a connection is set up, besides what the handshake negotiated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnParams {
+    /// Our port.
     pub lport: u16,
+    /// The peer's port.
     pub rport: u16,
     /// `HZ`.
     pub hz: u32,
@@ -129,6 +141,7 @@ pub struct ConnParams {
     pub snd_cap: u32,
     /// The path MTU (the route's).
     pub pmtu: u32,
+    /// The sysctls, read at establishment.
     pub sysctls: ConnSysctls,
 }
 
@@ -260,10 +273,14 @@ pub struct TcpConn<S: ChunkStore> {
     rport: u16,
     sysctls: ConnSysctls,
     // ---- send side ----
+    /// Send sequence state (`snd_una`, `snd_nxt`, `write_seq`, window).
     pub snd: SendSeq,
+    /// Congestion state.
     pub cong: CongState,
+    /// RTT estimator and RTO.
     pub rto: RtoState,
     persist: Persist,
+    /// TCP_NODELAY/Nagle state (`nonagle`).
     pub nagle: Nagle,
     rtx: SegRing,
     sndbuf: SeqBuf<S>,
@@ -279,7 +296,9 @@ pub struct TcpConn<S: ChunkStore> {
     /// `lsndtime`: when data was last sent.
     lsndtime: u32,
     // ---- receive side ----
+    /// `rcv_nxt`.
     pub rcv_nxt: SeqNum,
+    /// `copied_seq`: the next byte the application reads.
     pub copied_seq: SeqNum,
     win: RcvWindow,
     reasm: Reassembly<OFO_RANGES>,
@@ -290,7 +309,9 @@ pub struct TcpConn<S: ChunkStore> {
     delack: DelAck,
     advmss: u16,
     // ---- options ----
+    /// SACK was negotiated.
     pub sack_ok: bool,
+    /// Timestamps were negotiated.
     pub tstamp_ok: bool,
     ts_recent: u32,
     ts_recent_stamp: u32,
@@ -1357,13 +1378,22 @@ impl<S: ChunkStore> TcpConn<S> {
 /// What [`TcpConn::tw_state`] hands to a timewait sock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TwInit {
+    /// `rcv_nxt`.
     pub rcv_nxt: SeqNum,
+    /// `snd_nxt`.
     pub snd_nxt: SeqNum,
+    /// The window last advertised.
     pub rcv_wnd: u32,
+    /// Our window scale.
     pub rcv_wscale: u8,
+    /// `ts_recent`.
     pub ts_recent: u32,
+    /// `ts_recent_stamp` (s).
     pub ts_recent_stamp: u32,
+    /// Our timestamp offset.
     pub ts_offset: u32,
+    /// Timestamps were negotiated.
     pub tstamp_ok: bool,
+    /// `icsk_rto` (ms).
     pub rto_ms: u32,
 }
