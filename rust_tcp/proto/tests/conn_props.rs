@@ -238,10 +238,19 @@ struct Link {
 }
 
 fn run(total_a: u64, total_b: u64, link: Link, seed: u64, rcv_space: i32, read_chunk: usize) -> (End, End, u32) {
+    run_snd(total_a, total_b, link, seed, rcv_space, read_chunk, 256 * 1024)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_snd(total_a: u64, total_b: u64, link: Link, seed: u64, rcv_space: i32, read_chunk: usize, snd: usize) -> (End, End, u32) {
     let mut rng = Rng(seed | 1);
     let t0 = now(0);
-    let ca = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &params(1, 2, rcv_space), store(256 * 1024), store(rcv_space as usize + 8192), &t0);
-    let cb = TcpConn::new(&init(5000, 1000, 65535 << 7, 7), &params(2, 1, rcv_space), store(256 * 1024), store(rcv_space as usize + 8192), &t0);
+    let mut pa = params(1, 2, rcv_space);
+    pa.snd_cap = snd as u32;
+    let mut pb = params(2, 1, rcv_space);
+    pb.snd_cap = snd as u32;
+    let ca = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &pa, store(snd), store(rcv_space as usize + 8192), &t0);
+    let cb = TcpConn::new(&init(5000, 1000, 65535 << 7, 7), &pb, store(snd), store(rcv_space as usize + 8192), &t0);
     let mut ends = [End::new(ca, total_a, 0, A, B, read_chunk), End::new(cb, total_b, 1, B, A, read_chunk)];
     // (time, seq no, destination, packet)
     let mut net: BinaryHeap<Reverse<(u32, u64, usize, Vec<u8>)>> = BinaryHeap::new();
@@ -437,3 +446,15 @@ fn in_window_rst_gets_challenge_ack() {
     assert_eq!(ack.seq, SeqNum(1001));
 }
 
+
+/// Big rings and windows, as the kernel has them (4 MiB send ring, a
+/// 3 MiB receive window: the retransmission queue's 512 segments are the
+/// limit), over the netem link of the selftests, both directions at once.
+#[test]
+fn big_windows_lossy_full_duplex() {
+    for seed in 1..4u64 {
+        let (a, b, t) = run_snd(4 << 20, 4 << 20, Link { loss: 5, dup: 1, reorder: 25, delay: 20 }, seed, 3 << 20, 65536, 4 << 20);
+        check(&a, &b, 4 << 20, 4 << 20);
+        assert!(t < 1_200_000, "took {t} ms");
+    }
+}
