@@ -112,6 +112,27 @@ impl<S: ChunkStore> SeqBuf<S> {
         Ok(())
     }
 
+    /// Allocates the chunks that hold `seq..seq + len` without writing
+    /// them, so that a later [`SeqBuf::write`] of that range cannot fail.
+    pub fn reserve(&mut self, seq: SeqNum, len: usize) -> Result<(), NoRoom> {
+        if len == 0 {
+            return Ok(());
+        }
+        let off = self.offset(seq, len).ok_or(NoRoom)?;
+        let cap = self.ring();
+        let first = (self.base_pos + off) % cap.max(1) / CHUNK;
+        let last = (self.base_pos + off + len - 1) % cap.max(1) / CHUNK;
+        let slots = self.store.slots();
+        let mut i = first;
+        loop {
+            self.store.chunk_mut(i).ok_or(NoRoom)?;
+            if i == last {
+                return Ok(());
+            }
+            i = (i + 1) % slots;
+        }
+    }
+
     /// Copies the bytes at `seq..seq + out.len()` into `out`. Bytes never
     /// written read as zero (the caller only reads what it wrote).
     pub fn read(&self, seq: SeqNum, out: &mut [u8]) {

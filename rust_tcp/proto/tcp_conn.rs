@@ -1135,6 +1135,15 @@ impl<S: ChunkStore> TcpConn<S> {
             len = room;
             fin = false;
         }
+        // The pages the bytes go to, before the segment is accounted: with
+        // no memory (GFP_ATOMIC in softirq) it is dropped, as Linux drops
+        // what tcp_try_rmem_schedule() refuses, and the peer resends it.
+        let from = if seg.seq.before(self.rcv_nxt) { self.rcv_nxt } else { seg.seq };
+        let new_len = seg.seq.wrapping_add(len).0.wrapping_sub(from.0);
+        if (new_len as i32) > 0 && self.rcvbuf.reserve(from, new_len as usize).is_err() {
+            self.dropped += 1;
+            return;
+        }
         let wnd_left = tcp_receive_window(self.win.rcv_wup, self.win.rcv_wnd, self.rcv_nxt);
         let payload = &seg.payload[..len as usize];
         match self.reasm.data_queue(self.rcv_nxt, wnd_left, seg.seq, len, fin) {
