@@ -16,7 +16,9 @@
  * without SO_REUSEADDR: EADDRINUSE while a TIME_WAIT holds it), and the
  * segments on the wire, captured on A's veth: every segment of the
  * connection after the data exchange, per direction, flags, sequence and
- * acknowledgment numbers relative to each side's ISN, payload length.
+ * acknowledgment numbers relative to each side's ISN, payload length
+ * (a repeat of an earlier segment, which a vCPU stalled past the RTO by a
+ * busy host can cause, is left out unless the test is about repeats).
  *
  * Each connection starts with A sending 10 bytes and B 20 (both read and
  * acknowledged before the close begins), so in relative numbers A's FIN is
@@ -198,7 +200,26 @@ static const char *flag_str(int f, char *buf)
 	return buf;
 }
 
-/* The segments logged from A (@from_a) or B are exactly @want (@n of them). */
+/*
+ * A segment from the same side identical to an earlier one (flags,
+ * numbers, length): a retransmission, or the answer to one.
+ */
+static int is_repeat(const struct conn *k, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (k->log[j].from_a == k->log[i].from_a && k->log[j].flags == k->log[i].flags &&
+		    k->log[j].seq == k->log[i].seq && k->log[j].ack == k->log[i].ack &&
+		    k->log[j].len == k->log[i].len)
+			return 1;
+	return 0;
+}
+
+/*
+ * The segments logged from A (@from_a) or B are exactly @want (@n of
+ * them), repeats aside: in the TCG guest a vCPU can stall past the 200 ms
+ * minimum RTO when the host is busy, and a FIN then goes twice (and is
+ * answered twice) without anything being wrong.
+ */
 static void expect_segs(struct __test_metadata *_metadata, struct conn *k, int from_a,
 			const struct seg *want, int n)
 {
@@ -208,7 +229,7 @@ static void expect_segs(struct __test_metadata *_metadata, struct conn *k, int f
 	for (int i = 0; i < k->n; i++) {
 		const struct seg *s = &k->log[i];
 
-		if (s->from_a != from_a)
+		if (s->from_a != from_a || is_repeat(k, i))
 			continue;
 		if (j >= n || s->flags != want[j].flags || s->seq != want[j].seq ||
 		    s->ack != want[j].ack || s->len != want[j].len)
@@ -306,7 +327,7 @@ static void open_conn(struct __test_metadata *_metadata, FIXTURE_DATA(cls) *self
 	while (got != 3) {
 		struct pkt p;
 
-		ASSERT_EQ(1, cap_next(k->cap, &p, 1000)) TH_LOG("no SYN/SYN-ACK captured");
+		ASSERT_EQ(1, cap_next(k->cap, &p, 3000)) TH_LOG("no SYN/SYN-ACK captured");
 		if (!(p.flags & TH_SYN))
 			continue;
 		if (p.sport == k->aport) {
@@ -328,8 +349,8 @@ static void open_conn(struct __test_metadata *_metadata, FIXTURE_DATA(cls) *self
 	ASSERT_EQ(20, recv(k->a, buf, 20, MSG_WAITALL));
 	ASSERT_EQ(0, memcmp(buf, "abcdefghijklmnopqrst", 20));
 	/* Both acknowledged: what is logged from now on is the close. */
-	ASSERT_EQ(1, log_until(k, 0, TH_ACK, 11, 1000)) TH_LOG("B's ACK of A's data");
-	ASSERT_EQ(1, log_until(k, 1, TH_ACK, 21, 1000)) TH_LOG("A's ACK of B's data");
+	ASSERT_EQ(1, log_until(k, 0, TH_ACK, 11, 3000)) TH_LOG("B's ACK of A's data");
+	ASSERT_EQ(1, log_until(k, 1, TH_ACK, 21, 3000)) TH_LOG("A's ACK of B's data");
 	log_rest(k, 20);
 	log_clear(k);
 }
@@ -424,10 +445,10 @@ TEST_F_TIMEOUT(cls, active_close, TIMEOUT)
 		EXPECT_EQ(EV_EOF | EV_W, revents_now(k.b, ALL_EV));
 		EXPECT_EQ(0, recv(k.b, buf, sizeof(buf), 0));
 		EXPECT_EQ(0, recv(k.b, buf, sizeof(buf), MSG_DONTWAIT));
-		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 1000)) TH_LOG("B's ACK of the FIN");
+		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 3000)) TH_LOG("B's ACK of the FIN");
 		ASSERT_EQ(0, close(k.b));
 		k.b = -1;
-		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 1000)) TH_LOG("A's ACK of B's FIN");
+		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 3000)) TH_LOG("A's ACK of B's FIN");
 		log_rest(&k, 200);
 		expect_segs(_metadata, &k, 1, a_want, 2);
 		expect_segs(_metadata, &k, 0, b_want, 2);
@@ -462,10 +483,10 @@ TEST_F_TIMEOUT(cls, passive_close, TIMEOUT)
 		EXPECT_EQ(0, recv(k.a, buf, sizeof(buf), 0));
 		EXPECT_EQ(0, recv(k.a, buf, sizeof(buf), MSG_DONTWAIT));
 		EXPECT_EQ(EV_EOF | EV_W, revents_now(k.a, ALL_EV));
-		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 1000)) TH_LOG("A's ACK of the FIN");
+		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 3000)) TH_LOG("A's ACK of the FIN");
 		ASSERT_EQ(0, close(k.a));
 		k.a = -1;
-		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 1000)) TH_LOG("B's ACK of A's FIN");
+		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 3000)) TH_LOG("B's ACK of A's FIN");
 		log_rest(&k, 200);
 		expect_segs(_metadata, &k, 1, a_want, 2);
 		expect_segs(_metadata, &k, 0, b_want, 2);
@@ -548,7 +569,7 @@ TEST_F_TIMEOUT(cls, half_close_data_flows_back, TIMEOUT)
 		side_init(&rx);
 		open_conn(_metadata, self, &k, a_client, 0, 0);
 		ASSERT_EQ(0, shutdown(k.a, SHUT_WR));
-		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 1000)) TH_LOG("B's ACK of A's FIN");
+		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 3000)) TH_LOG("B's ACK of A's FIN");
 		EXPECT_EQ(0, shutdown(k.a, SHUT_WR));
 		EXPECT_EQ(EV_W, revents_now(k.a, ALL_EV));
 		pipes = 0;
@@ -615,14 +636,14 @@ TEST_F_TIMEOUT(cls, close_with_unread_data_resets, TIMEOUT)
 		open_conn(_metadata, self, &k, a_client, 0, 0);
 		memset(buf, 'u', sizeof(buf));
 		ASSERT_EQ(100, send(k.b, buf, 100, 0));
-		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 121, 1000)) TH_LOG("A's ACK of the data");
+		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 121, 3000)) TH_LOG("A's ACK of the data");
 		ASSERT_EQ(0, close(k.a));
 		k.a = -1;
-		EXPECT_EQ(1, log_until(&k, 1, TH_RST, ~0u, 1000)) TH_LOG("A's RST");
+		EXPECT_EQ(1, log_until(&k, 1, TH_RST, ~0u, 3000)) TH_LOG("A's RST");
 		log_rest(&k, 200);
 		expect_segs(_metadata, &k, 1, a_want, 2);
 		expect_segs(_metadata, &k, 0, b_want, 1);
-		EXPECT_EQ(1, wait_ev(k.b, POLLIN, 1000));
+		EXPECT_EQ(1, wait_ev(k.b, POLLIN, 3000));
 		EXPECT_EQ(EV_EOF | EV_W | POLLHUP | POLLERR, revents_now(k.b, ALL_EV));
 		EXPECT_EQ(-1, recv(k.b, buf, sizeof(buf), 0));
 		EXPECT_EQ(ECONNRESET, errno);
@@ -651,13 +672,13 @@ TEST_F_TIMEOUT(cls, linger_zero_resets, TIMEOUT)
 		ASSERT_EQ(0, setsockopt(k.a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
 		t0 = now_s();
 		ASSERT_EQ(0, close(k.a));
-		EXPECT_GT(0.1, now_s() - t0);
+		EXPECT_GT(0.5, now_s() - t0);	/* no lingering */
 		k.a = -1;
-		EXPECT_EQ(1, log_until(&k, 1, TH_RST, ~0u, 1000)) TH_LOG("A's RST");
+		EXPECT_EQ(1, log_until(&k, 1, TH_RST, ~0u, 3000)) TH_LOG("A's RST");
 		log_rest(&k, 200);
 		expect_segs(_metadata, &k, 1, a_want, 1);
 		expect_segs(_metadata, &k, 0, NULL, 0);
-		EXPECT_EQ(1, wait_ev(k.b, POLLIN, 1000));
+		EXPECT_EQ(1, wait_ev(k.b, POLLIN, 3000));
 		EXPECT_EQ(-1, recv(k.b, buf, sizeof(buf), 0));
 		EXPECT_EQ(ECONNRESET, errno);
 		msleep(20);
@@ -709,7 +730,7 @@ TEST_F_TIMEOUT(cls, linger_waits_for_fin_ack, TIMEOUT)
 		EXPECT_EQ(0, st);
 		EXPECT_LT(0.55, dt);
 		EXPECT_GT(4.5, dt);
-		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 1000)) TH_LOG("B's ACK of the FIN");
+		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 3000)) TH_LOG("B's ACK of the FIN");
 		log_rest(&k, 100);
 		fins = count_segs(&k, 1, TH_FIN);
 		EXPECT_LE(2, fins);
@@ -774,7 +795,7 @@ TEST_F_TIMEOUT(cls, linger_times_out_when_peer_does_not_read, TIMEOUT)
 		dt = now_s() - t0;
 		k.a = -1;
 		EXPECT_LT(0.9, dt);
-		EXPECT_GT(1.6, dt);
+		EXPECT_GT(2.5, dt);
 		recv_stream(k.b, seed, tx.bytes, &rng, &rx);
 		EXPECT_EQ(0, rx.err) side_log("B receiving", &rx);
 		EXPECT_EQ(tx.bytes, rx.bytes);
@@ -804,7 +825,7 @@ TEST_F_TIMEOUT(cls, write_after_peer_reset, TIMEOUT)
 		open_conn(_metadata, self, &k, a_client, 0, 0);
 		close_rst(k.b);
 		k.b = -1;
-		EXPECT_EQ(1, wait_ev(k.a, POLLIN, 1000));
+		EXPECT_EQ(1, wait_ev(k.a, POLLIN, 3000));
 		EXPECT_EQ(EV_EOF | EV_W | POLLHUP | POLLERR, revents_now(k.a, ALL_EV));
 		pipes = 0;
 		EXPECT_EQ(-1, send(k.a, "x", 1, 0));
@@ -852,10 +873,10 @@ TEST_F_TIMEOUT(cls, write_after_peer_close, TIMEOUT)
 		close(k.b);
 		k.b = -1;
 		EXPECT_EQ(0, recv(k.a, buf, sizeof(buf), 0));
-		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 1000)) TH_LOG("A's ACK of the FIN");
+		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 3000)) TH_LOG("A's ACK of the FIN");
 		pipes = 0;
 		EXPECT_EQ(5, send(k.a, "hello", 5, 0));
-		EXPECT_EQ(1, log_until(&k, 0, TH_RST, ~0u, 1000)) TH_LOG("B's RST");
+		EXPECT_EQ(1, log_until(&k, 0, TH_RST, ~0u, 3000)) TH_LOG("B's RST");
 		msleep(20);
 		EXPECT_EQ(EV_EOF | EV_W | POLLHUP | POLLERR, revents_now(k.a, ALL_EV));
 		EXPECT_EQ(-1, send(k.a, "x", 1, 0));
@@ -957,10 +978,10 @@ static double close_to_timewait(struct __test_metadata *_metadata, struct conn *
 	ASSERT_EQ(0, close(k->a));
 	k->a = -1;
 	EXPECT_EQ(0, recv(k->b, buf, sizeof(buf), 0));
-	EXPECT_EQ(1, log_until(k, 0, TH_ACK, 12, 1000)) TH_LOG("B's ACK of the FIN");
+	EXPECT_EQ(1, log_until(k, 0, TH_ACK, 12, 3000)) TH_LOG("B's ACK of the FIN");
 	ASSERT_EQ(0, close(k->b));
 	k->b = -1;
-	EXPECT_EQ(1, log_until(k, 1, TH_ACK, 22, 1000)) TH_LOG("A's final ACK");
+	EXPECT_EQ(1, log_until(k, 1, TH_ACK, 22, 3000)) TH_LOG("A's final ACK");
 	return now_s();
 }
 
@@ -1010,15 +1031,15 @@ TEST_F_TIMEOUT(cls, timewait_holds_port, TIMEOUT)
 /*
  * A retransmitted FIN meets A in TIME_WAIT and is acknowledged again. A's
  * last ACK is muted (captured, lost); B, in LAST_ACK, resends its FIN (21,
- * ack 12) and A's TIME_WAIT answers with the same ACK (12, ack 22).
+ * ack 12) and A's TIME_WAIT answers with the same ACK (12, ack 22): the
+ * segments are those of an active close, with B's FIN and A's ACK (at
+ * least) twice each.
  */
 TEST_F_TIMEOUT(cls, timewait_acks_retransmitted_fin, TIMEOUT)
 {
 	static const struct seg a_want[] = { { 1, TH_FIN | TH_ACK, 0, 11, 21 },
-					     { 1, TH_ACK, 0, 12, 22 },
 					     { 1, TH_ACK, 0, 12, 22 } };
 	static const struct seg b_want[] = { { 0, TH_ACK, 0, 21, 12 },
-					     { 0, TH_FIN | TH_ACK, 0, 21, 12 },
 					     { 0, TH_FIN | TH_ACK, 0, 21, 12 } };
 	char buf[4];
 
@@ -1030,17 +1051,18 @@ TEST_F_TIMEOUT(cls, timewait_acks_retransmitted_fin, TIMEOUT)
 		ASSERT_EQ(0, close(k.a));
 		k.a = -1;
 		EXPECT_EQ(0, recv(k.b, buf, sizeof(buf), 0));
-		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 1000)) TH_LOG("B's ACK of the FIN");
+		EXPECT_EQ(1, log_until(&k, 0, TH_ACK, 12, 3000)) TH_LOG("B's ACK of the FIN");
 		ASSERT_EQ(0, mute(&k, 1, 1));
 		ASSERT_EQ(0, close(k.b));
 		k.b = -1;
-		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 1000)) TH_LOG("A's (lost) last ACK");
+		EXPECT_EQ(1, log_until(&k, 1, TH_ACK, 22, 3000)) TH_LOG("A's (lost) last ACK");
 		msleep(50);
 		ASSERT_EQ(0, mute(&k, 1, 0));
 		EXPECT_EQ(1, log_until_nth(&k, 2, 1, TH_ACK, 22, 3000)) TH_LOG("A's second ACK");
 		log_rest(&k, 300);
-		expect_segs(_metadata, &k, 1, a_want, 3);
-		expect_segs(_metadata, &k, 0, b_want, 3);
+		expect_segs(_metadata, &k, 1, a_want, 2);
+		expect_segs(_metadata, &k, 0, b_want, 2);
+		EXPECT_LE(2, count_segs(&k, 0, TH_FIN));
 		EXPECT_EQ(EADDRINUSE, a_port_bind(self, &k, 0));
 		close_conn(&k);
 	}
@@ -1070,7 +1092,7 @@ TEST_F_TIMEOUT(cls, timewait_rst, TIMEOUT)
 			ASSERT_EQ(0, raw_seg(raw, k.b_addr, k.bport, k.a_addr, k.aport,
 					     k.b_isn + 22, 0, TH_RST, 0, NULL, 0));
 			close(raw);
-			EXPECT_EQ(1, log_until(&k, 0, TH_RST, ~0u, 1000));
+			EXPECT_EQ(1, log_until(&k, 0, TH_RST, ~0u, 3000));
 			msleep(50);
 			EXPECT_EQ(rfc1337 ? EADDRINUSE : 0, a_port_bind(self, &k, 0))
 				TH_LOG("tcp_rfc1337=%d", rfc1337);
@@ -1124,7 +1146,7 @@ TEST_F_TIMEOUT(cls, timewait_reuse_bound_port, TIMEOUT)
 			continue;
 		}
 		EXPECT_EQ(0, connect_to(fd, SERVER_ADDR, local_port(k.l)));
-		seq = syn_from(&k, cport, 1000);
+		seq = syn_from(&k, cport, 3000);
 		EXPECT_EQ((uint32_t)(k.a_isn + 12 + 65537), seq);
 		s = accept(k.l, NULL, NULL);
 		EXPECT_LE(0, s);
@@ -1202,7 +1224,7 @@ TEST_F_TIMEOUT(cls, timewait_reuse_ephemeral, TIMEOUT)
 	cap_drain(k.cap);
 	EXPECT_EQ(0, connect_to(fd, SERVER_ADDR, port));
 	EXPECT_EQ(cport, local_port(fd));
-	seq = syn_from(&k, cport, 1000);
+	seq = syn_from(&k, cport, 3000);
 	EXPECT_EQ((uint32_t)(k.a_isn + 12 + 65537), seq);
 	s = accept(k.l, NULL, NULL);
 	EXPECT_LE(0, s);
@@ -1232,7 +1254,7 @@ TEST_F_TIMEOUT(cls, timewait_syn_reopens, TIMEOUT)
 	ASSERT_EQ(0, bind_to(fd, CLIENT_ADDR, cport));		/* B's LAST_ACK is over */
 	cap_drain(k.cap);
 	EXPECT_EQ(0, connect_to(fd, SERVER_ADDR, k.aport));
-	seq = syn_from(&k, k.aport, 1000);
+	seq = syn_from(&k, k.aport, 3000);
 	EXPECT_EQ((uint32_t)(k.a_isn + 12 + 65537), seq);
 	s = accept(k.l, NULL, NULL);
 	EXPECT_LE(0, s);
