@@ -365,6 +365,8 @@ pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu:
     };
     let snd_store = KStore::new(snd_cap as usize)?;
     let rcv_store = KStore::new(rcv_bytes)?;
+    // Two pages of retransmission-queue records.
+    let rtx_store = KStore::new(4096)?;
     let (_, hz) = crate::sys::jiffies64();
     let p = ConnParams {
         lport: t.lport,
@@ -375,7 +377,10 @@ pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu:
         pmtu,
         sysctls: conn_sysctls(&net),
     };
-    let mut c = KBox::new(TcpConn::new(init, &p, snd_store, rcv_store, &now()), GFP_ATOMIC)?;
+    let mut c = KBox::new(TcpConn::new(init, &p, snd_store, rcv_store, rtx_store, &now()), GFP_ATOMIC)?;
+    if c.rtx_capacity() == 0 {
+        return Err(ENOMEM);
+    }
     if i.nodelay {
         c.nagle.set_nodelay(true);
     }

@@ -40,7 +40,7 @@
 //!   queue stops transmission like a full congestion window.
 
 use super::seq::SeqNum;
-use super::seqbuf::{ChunkStore, SeqBuf};
+use super::seqbuf::{ChunkStore, SeqBuf, CHUNK};
 use super::tcp_cong::{
     AckEvent, AckFlags, AckedSegs, CongState, CongSysctls, Rexmit, RtxQueue, SegState, XmitDone,
 };
@@ -211,41 +211,118 @@ impl Seg {
     }
 }
 
-/// The retransmission queue: sent, unacknowledged segments in order.
-struct SegRing {
-    segs: [Seg; RTX_SEGS],
+/// Bytes one segment record takes in the retransmission queue's store.
+const SEG_REC: usize = 16;
+
+impl Seg {
+    fn encode(&self, out: &mut [u8]) {
+        if let Some(o) = out.get_mut(..SEG_REC) {
+            o[0..4].copy_from_slice(&self.seq.0.to_ne_bytes());
+            o[4..8].copy_from_slice(&self.len.to_ne_bytes());
+            o[8..12].copy_from_slice(&self.tx_ms.to_ne_bytes());
+            o[12] = u8::from(self.fin);
+            o[13] = self.st.0;
+        }
+    }
+
+    fn decode(b: &[u8]) -> Self {
+        let w = |i: usize| b.get(i..i + 4).and_then(|x| x.try_into().ok()).map_or(0, u32::from_ne_bytes);
+        Seg {
+            seq: SeqNum(w(0)),
+            len: w(4),
+            tx_ms: w(8),
+            fin: b.get(12).is_some_and(|&x| x != 0),
+            st: SegState(b.get(13).copied().unwrap_or(0)),
+        }
+    }
+}
+
+/// The retransmission queue: sent, unacknowledged segments in order, as
+/// fixed-size records in chunks of the caller's store (so a connection is
+/// a few hundred bytes, not the 8 KiB of the records: it is built on a
+/// kernel stack). The store's chunks must all be allocated up front
+/// ([`TcpConn::new`] checks); capacity is at most [`RTX_SEGS`].
+struct SegRing<S: ChunkStore> {
+    store: S,
+    cap: usize,
     head: usize,
     len: usize,
 }
 
-impl SegRing {
-    fn get(&self, k: usize) -> Option<&Seg> {
-        (k < self.len).then(|| &self.segs[(self.head + k) % RTX_SEGS])
+impl<S: ChunkStore> SegRing<S> {
+    fn new(mut store: S) -> Self {
+        let per = CHUNK / SEG_REC;
+        let mut chunks = 0;
+        while chunks < store.slots() && store.chunk_mut(chunks).is_some() {
+            chunks += 1;
+        }
+        Self {
+            cap: (chunks * per).min(RTX_SEGS),
+            store,
+            head: 0,
+            len: 0,
+        }
     }
-    fn get_mut(&mut self, k: usize) -> Option<&mut Seg> {
-        (k < self.len).then(|| &mut self.segs[(self.head + k) % RTX_SEGS])
+    fn at(&self, i: usize) -> Seg {
+        let per = CHUNK / SEG_REC;
+        let off = (i % per) * SEG_REC;
+        self.store
+            .chunk(i / per)
+            .and_then(|c| c.get(off..off + SEG_REC))
+            .map_or_else(Seg::default, Seg::decode)
+    }
+    fn put(&mut self, i: usize, s: &Seg) {
+        let per = CHUNK / SEG_REC;
+        let off = (i % per) * SEG_REC;
+        if let Some(c) = self.store.chunk_mut(i / per) {
+            if let Some(o) = c.get_mut(off..off + SEG_REC) {
+                s.encode(o);
+            }
+        }
+    }
+    fn full(&self) -> bool {
+        self.len >= self.cap
+    }
+    fn room(&self) -> usize {
+        self.cap - self.len
+    }
+    fn get(&self, k: usize) -> Option<Seg> {
+        (k < self.len).then(|| self.at((self.head + k) % self.cap))
+    }
+    fn set(&mut self, k: usize, s: &Seg) {
+        if k < self.len {
+            let i = (self.head + k) % self.cap;
+            self.put(i, s);
+        }
     }
     fn push(&mut self, s: Seg) -> bool {
-        if self.len == RTX_SEGS {
+        if self.full() {
             return false;
         }
-        self.segs[(self.head + self.len) % RTX_SEGS] = s;
+        let i = (self.head + self.len) % self.cap;
+        self.put(i, &s);
         self.len += 1;
         true
     }
     fn pop(&mut self) {
         if self.len > 0 {
-            self.head = (self.head + 1) % RTX_SEGS;
+            self.head = (self.head + 1) % self.cap;
             self.len -= 1;
         }
     }
 }
 
-impl RtxQueue for SegRing {
+impl<S: ChunkStore> RtxQueue for SegRing<S> {
     fn walk(&mut self, f: &mut dyn FnMut(&mut SegState) -> bool) {
         for k in 0..self.len {
-            let i = (self.head + k) % RTX_SEGS;
-            if !f(&mut self.segs[i].st) {
+            let i = (self.head + k) % self.cap;
+            let mut seg = self.at(i);
+            let before = seg.st;
+            let go_on = f(&mut seg.st);
+            if seg.st != before {
+                self.put(i, &seg);
+            }
+            if !go_on {
                 break;
             }
         }
@@ -282,7 +359,7 @@ pub struct TcpConn<S: ChunkStore> {
     persist: Persist,
     /// TCP_NODELAY/Nagle state (`nonagle`).
     pub nagle: Nagle,
-    rtx: SegRing,
+    rtx: SegRing<S>,
     sndbuf: SeqBuf<S>,
     snd_cap: u32,
     /// `mss_cache`: payload bytes per segment, options excluded.
@@ -334,7 +411,10 @@ impl<S: ChunkStore> TcpConn<S> {
     /// The connection as the handshake leaves it (`tcp_finish_connect()`
     /// or `tcp_create_openreq_child()` + the third ACK), with its stores
     /// for sent and received bytes.
-    pub fn new(init: &ChildInit, p: &ConnParams, snd_store: S, rcv_store: S, now: &Now) -> Self {
+    /// `rtx_store` holds the retransmission queue: its chunks are
+    /// allocated here, and the queue holds as many segments as they fit
+    /// (two chunks: [`RTX_SEGS`]).
+    pub fn new(init: &ChildInit, p: &ConnParams, snd_store: S, rcv_store: S, rtx_store: S, now: &Now) -> Self {
         let mut rto = RtoState::new(p.hz);
         rto.init_metrics();
         let win = RcvWindow {
@@ -359,11 +439,7 @@ impl<S: ChunkStore> TcpConn<S> {
             rto,
             persist: Persist::default(),
             nagle: Nagle(0),
-            rtx: SegRing {
-                segs: [Seg::default(); RTX_SEGS],
-                head: 0,
-                len: 0,
-            },
+            rtx: SegRing::new(rtx_store),
             sndbuf: SeqBuf::new(snd_store, init.snd_una),
             snd_cap: 0,
             mss: 536,
@@ -397,6 +473,12 @@ impl<S: ChunkStore> TcpConn<S> {
         c.snd_cap = p.snd_cap.min(c.sndbuf.capacity());
         c.sync_mss();
         c
+    }
+
+    /// Segments the retransmission queue can hold (0 if its store could
+    /// not allocate: the connection cannot send).
+    pub fn rtx_capacity(&self) -> usize {
+        self.rtx.cap
     }
 
     /// Takes what the caller must do after the last steps.
@@ -550,7 +632,7 @@ impl<S: ChunkStore> TcpConn<S> {
         let mut sent = 0u32;
         let mut cwnd_limited = false;
         loop {
-            if self.rtx.len >= RTX_SEGS {
+            if self.rtx.full() {
                 cwnd_limited = true;
                 break;
             }
@@ -569,7 +651,7 @@ impl<S: ChunkStore> TcpConn<S> {
                 }
                 _ => break,
             };
-            let segs = c.segs.min((RTX_SEGS - self.rtx.len) as u32);
+            let segs = c.segs.min(self.rtx.room() as u32);
             let c = if segs < c.segs {
                 XmitChunk {
                     seq: c.seq,
@@ -652,7 +734,7 @@ impl<S: ChunkStore> TcpConn<S> {
 
     /// `tcp_retransmit_skb()` of queue entry `k`. False if it could not go.
     fn retransmit_one(&mut self, tx: &mut impl Tx<S>, k: usize, now: &Now) -> bool {
-        let Some(s) = self.rtx.get(k).copied() else { return false };
+        let Some(s) = self.rtx.get(k) else { return false };
         let una = self.snd.snd_una;
         let start = if s.seq.before(una) { una } else { s.seq };
         let data_len = s.seq.wrapping_add(s.len).0.wrapping_sub(start.0);
@@ -663,9 +745,9 @@ impl<S: ChunkStore> TcpConn<S> {
         };
         let Some(len) = len else { return false };
         let fin = s.fin && len == data_len;
-        if let Some(m) = self.rtx.get_mut(k) {
-            m.tx_ms = now.ms;
-        }
+        let mut m = s;
+        m.tx_ms = now.ms;
+        self.rtx.set(k, &m);
         self.cong.on_retransmit(&mut self.rtx, k, now.ms, true);
         self.xmit_data(tx, start, len, fin, now);
         self.retrans_segs += 1;
@@ -1027,18 +1109,18 @@ impl<S: ChunkStore> TcpConn<S> {
     fn ack_accepted(&mut self, flag: AckFlags, prior_snd_una: SeqNum, seg: &TcpSegment<'_>, tx: &mut impl Tx<S>, now: &Now) {
         let una = self.snd.snd_una;
         let mut acked = AckedSegs::default();
-        while let Some(h) = self.rtx.get(0).copied() {
+        while let Some(h) = self.rtx.get(0) {
             if !h.end().after(una) {
                 acked.add(h.st, h.end(), u64::from(h.tx_ms) * 1000, false, self.cong.high_seq);
                 self.rtx.pop();
             } else {
                 if h.seq.before(una) {
                     // tcp_trim_head(): a partly acknowledged segment.
-                    if let Some(m) = self.rtx.get_mut(0) {
-                        let cut = una.0.wrapping_sub(m.seq.0).min(m.len);
-                        m.seq = una;
-                        m.len -= cut;
-                    }
+                    let mut m = h;
+                    let cut = una.0.wrapping_sub(m.seq.0).min(m.len);
+                    m.seq = una;
+                    m.len -= cut;
+                    self.rtx.set(0, &m);
                 }
                 break;
             }

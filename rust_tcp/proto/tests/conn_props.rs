@@ -249,8 +249,8 @@ fn run_snd(total_a: u64, total_b: u64, link: Link, seed: u64, rcv_space: i32, re
     pa.snd_cap = snd as u32;
     let mut pb = params(2, 1, rcv_space);
     pb.snd_cap = snd as u32;
-    let ca = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &pa, store(snd), store(rcv_space as usize + 8192), &t0);
-    let cb = TcpConn::new(&init(5000, 1000, 65535 << 7, 7), &pb, store(snd), store(rcv_space as usize + 8192), &t0);
+    let ca = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &pa, store(snd), store(rcv_space as usize + 8192), store(8192), &t0);
+    let cb = TcpConn::new(&init(5000, 1000, 65535 << 7, 7), &pb, store(snd), store(rcv_space as usize + 8192), store(8192), &t0);
     let mut ends = [End::new(ca, total_a, 0, A, B, read_chunk), End::new(cb, total_b, 1, B, A, read_chunk)];
     // (time, seq no, destination, packet)
     let mut net: BinaryHeap<Reverse<(u32, u64, usize, Vec<u8>)>> = BinaryHeap::new();
@@ -338,6 +338,7 @@ fn check(a: &End, b: &End, total_a: u64, total_b: u64) {
 fn clean_link_exchange_and_close() {
     let (a, b, t) = run(1_000_000, 300_000, Link { loss: 0, dup: 0, reorder: 0, delay: 10 }, 7, 65535, 7000);
     check(&a, &b, 1_000_000, 300_000);
+    assert_eq!(a.c.rtx_capacity(), 512);
     // B finished first: its FIN made A CLOSE_WAIT, A's FIN then went
     // LAST_ACK and closed cleanly when B acknowledged it from TIME_WAIT.
     assert_eq!(a.done, Some(0));
@@ -398,7 +399,7 @@ proptest! {
 #[test]
 fn reset_is_reported() {
     let t0 = now(0);
-    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), &t0);
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
     let mut o = Out(Vec::new(), A, B);
     // An RST exactly at rcv_nxt: the connection is reset.
     let rst = TcpRepr {
@@ -422,7 +423,7 @@ fn reset_is_reported() {
 #[test]
 fn in_window_rst_gets_challenge_ack() {
     let t0 = now(0);
-    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), &t0);
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
     let mut o = Out(Vec::new(), A, B);
     let rst = TcpRepr {
         src_port: 2,
