@@ -780,7 +780,8 @@ static void usage(void)
 		"  -n  rr: measured 1-byte round trips (default %d, plus %d warm-up)\n"
 		"  -r  repetitions, median reported (default %d, at most %d)\n"
 		"  -t  time bound of one measurement, seconds (default %d)\n"
-		"  -w  pause after each measurement, ms, while its namespaces go (default %d)\n"
+		"  -w  pause after each successful measurement, ms, while its namespaces\n"
+		"      go (default %d)\n"
 		"  -T  tests to run; -P paths to run on; -F families: a pairing runs if\n"
 		"      both its ends are listed (the others show \"skipped\")\n"
 		"  -U  do not pin the client to CPU 0 and the server to CPU 1\n",

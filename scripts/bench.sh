@@ -26,9 +26,11 @@ rev="${RUST_TCP_BENCH_REV:-}"
 if [ -n "$rev" ]; then
 	sha="$(git rev-parse --verify "$rev^{commit}")"
 	mod="bench/build/module-${sha:0:12}"
-	if [ ! -f "$mod/Kbuild" ]; then
-		mkdir -p "$mod"
-		git archive "$sha" Kbuild rust_tcp | tar -C "$mod" -xf -
+	if [ ! -d "$mod" ]; then
+		rm -rf "$mod.tmp"
+		mkdir -p "$mod.tmp"
+		git archive "$sha" Kbuild rust_tcp | tar -C "$mod.tmp" -xf -
+		mv "$mod.tmp" "$mod"
 	fi
 	what="commit ${sha:0:12}"
 else
@@ -71,6 +73,9 @@ echo "0 0" > "$contention"
 sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
+# The guest's time bound: every measurement hanging until its own bound
+# (-t, 60 s) would take 42 of them (14 rust_tcp measurements, 3 times).
+export RUST_TCP_VM_TIMEOUT="${RUST_TCP_VM_TIMEOUT:-5400}"
 start=$(date +%s)
 set +e
 ./scripts/vm.sh --flavour perf --no-load -- \
