@@ -87,23 +87,7 @@ pub(crate) fn time_wait(sk: &Sock<'_>, substate: u8, timeo_ms: u32) {
             crate::tcp::conn_done(sk, 0);
             return;
         };
-        let w = c.tw_state();
-        let ts_stamp = if w.tstamp_ok { w.ts_recent_stamp } else { 0 };
-        let st = TimeWaitSock::new(
-            substate,
-            t.laddr,
-            t.raddr,
-            t.lport,
-            t.rport,
-            sk.bound_dev_if(),
-            w.rcv_nxt,
-            w.snd_nxt,
-            w.rcv_wnd,
-            w.rcv_wscale,
-            w.ts_recent,
-            ts_stamp,
-            w.ts_offset,
-        );
+        let st = c.time_wait_sock(substate, t.laddr, t.raddr, sk.bound_dev_if());
         (st, t)
     };
     let tw = Arc::pin_init(

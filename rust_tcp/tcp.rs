@@ -422,9 +422,6 @@ pub(crate) fn with_conn<R>(sk: &Sock<'_>, f: impl FnOnce(&mut TcpConn<KStore>, &
         let mut tx = SockTx::new(&net, t, oif, inet_id);
         let r = f(c, &mut tx);
         let ev = c.take_events();
-        if c.dropped != 0 {
-            c.dropped = 0;
-        }
         apply_timers(sk, &ev);
         if ev.done.is_none() && ev.time_wait.is_none() {
             sk.set_state(c.state);
@@ -684,9 +681,6 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
             if signal_pending() {
                 return Err(timeo.intr_errno());
             }
-        }
-        if peek && got > 0 {
-            // Everything there was peeked: wait for more.
         }
         if sk.wait_locked::<Readable>(g, &mut timeo) && copied == 0 {
             return Err(timeo.intr_errno());

@@ -19,7 +19,7 @@ use kernel::prelude::*;
 pub(crate) fn rcv_state_process(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) -> Verdict {
     match sk.state() {
         SYN_SENT | SYN_RECV => active_open_rcv(net, sk, seg),
-        _ => established_rcv(net, sk, seg),
+        _ => established_rcv(sk, seg),
     }
     Verdict::Consumed
 }
@@ -146,8 +146,7 @@ fn establish(sk: &Sock<'_>, i: &mut TcpInner, init: &ConnInit) {
 
 /// A segment for a synchronised connection (`tcp_rcv_established()` and
 /// the synchronised states of `tcp_rcv_state_process()`).
-fn established_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) {
-    let rt = net.rtcp();
+fn established_rcv(sk: &Sock<'_>, seg: &TcpSegment<'_>) {
     let handled = crate::tcp::with_conn(sk, |c, tx| {
         c.rcv(seg, tx, &crate::tcp::now(), crate::sys::random_u32);
     });
@@ -157,7 +156,6 @@ fn established_rcv(net: &Net<'_>, sk: &Sock<'_>, seg: &TcpSegment<'_>) {
             tcp_done(sk, b::ECONNRESET);
         }
     }
-    let _ = rt;
 }
 
 /// An ICMP error for this connection (`tcp_v4_err`): fatal to an active

@@ -79,13 +79,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
             Some(Ehash::Est(s)) => Some(Owner::Est(s)),
             Some(Ehash::Tw(tw)) => Some(Owner::Tw(tw)),
             None => {
-                let h = crate::proto::siphash::siphash_3u32(
-                    u32::from_ne_bytes(tuple.raddr),
-                    u32::from_ne_bytes(tuple.laddr),
-                    (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
-                    &rt.seq_key,
-                ) as u32;
-                t.lookup_listener(tuple.laddr, tuple.lport, iif, h).map(Owner::Listener)
+                listener_of(&t, &rt.seq_key, &tuple, iif).map(Owner::Listener)
             }
         }
     };
@@ -126,13 +120,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
             if let Some(isn) = crate::inet_timewait_sock::rcv(net, &tw, &seg) {
                 // A new SYN for a 4-tuple in TIME_WAIT (TCP_TW_SYN): the
                 // timewait sock is gone; a listener may take it.
-                let h = crate::proto::siphash::siphash_3u32(
-                    u32::from_ne_bytes(tuple.raddr),
-                    u32::from_ne_bytes(tuple.laddr),
-                    (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
-                    &rt.seq_key,
-                ) as u32;
-                let l = rt.tables.lock().lookup_listener(tuple.laddr, tuple.lport, iif, h);
+                let l = listener_of(&rt.tables.lock(), &rt.seq_key, &tuple, iif);
                 if let Some(l) = l {
                     return listener_rcv_isn(net, &l, &seg, &tuple, iif, ecn, Some(isn));
                 }
@@ -141,6 +129,18 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
             Verdict::Consumed
         }
     }
+}
+
+/// The listener for `tuple` (`__inet_lookup_listener`), a SO_REUSEPORT
+/// group chosen from by a keyed hash of the 4-tuple.
+fn listener_of(t: &crate::inet_hashtables::Tables, key: &crate::proto::siphash::SipKey, tuple: &FourTuple, iif: i32) -> Option<SockRef> {
+    let h = crate::proto::siphash::siphash_3u32(
+        u32::from_ne_bytes(tuple.raddr),
+        u32::from_ne_bytes(tuple.laddr),
+        (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
+        key,
+    ) as u32;
+    t.lookup_listener(tuple.laddr, tuple.lport, iif, h)
 }
 
 /// An ICMP error quoting a segment of one of our connections
@@ -607,12 +607,10 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
     let saddr = if bound_addr == [0; 4] { route.saddr } else { bound_addr };
     let daddr = route.daddr;
     sk.set_state(SYN_SENT);
-    let mut tw_recycled = None;
-    let tuple = {
+    let (tuple, tw_recycled) = {
         let mut t = rt.tables.lock();
         match crate::inet_hashtables::inet_hash_connect(&mut t, &net, sk, saddr, daddr, dport, bound_port) {
             Ok((port, reuse)) => {
-                tw_recycled = reuse;
                 let mut i = sk.tcp().inner.lock();
                 let tuple = FourTuple {
                     laddr: saddr,
@@ -624,7 +622,7 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
                 i.sport = port;
                 i.rcv_saddr = saddr;
                 i.tuple = Some(tuple);
-                tuple
+                (tuple, reuse)
             }
             Err(e) => {
                 sk.set_state(CLOSE);

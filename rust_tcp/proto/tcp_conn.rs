@@ -57,6 +57,7 @@ use super::tcp_send::{
     SendSeq, Wakeup, Xmit, XmitChunk, XmitParams,
 };
 use super::tcp_states::*;
+use super::tcp_timewait::TimeWaitSock;
 use super::tcp_validate::{validate_incoming, Validate, ValidateCtx, ValidateSock, TCP_CHALLENGE_ACK_LIMIT_DEFAULT};
 use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls};
 
@@ -283,15 +284,20 @@ impl<S: ChunkStore> SegRing<S> {
     fn full(&self) -> bool {
         self.len >= self.cap
     }
+    /// Slot of the `k`-th record from the head (0 for an empty ring, so
+    /// that no path divides by a zero capacity).
+    fn slot(&self, k: usize) -> usize {
+        (self.head + k).checked_rem(self.cap).unwrap_or(0)
+    }
     fn room(&self) -> usize {
         self.cap - self.len
     }
     fn get(&self, k: usize) -> Option<Seg> {
-        (k < self.len).then(|| self.at((self.head + k) % self.cap))
+        (k < self.len).then(|| self.at(self.slot(k)))
     }
     fn set(&mut self, k: usize, s: &Seg) {
         if k < self.len {
-            let i = (self.head + k) % self.cap;
+            let i = self.slot(k);
             self.put(i, s);
         }
     }
@@ -299,14 +305,14 @@ impl<S: ChunkStore> SegRing<S> {
         if self.full() {
             return false;
         }
-        let i = (self.head + self.len) % self.cap;
+        let i = self.slot(self.len);
         self.put(i, &s);
         self.len += 1;
         true
     }
     fn pop(&mut self) {
         if self.len > 0 {
-            self.head = (self.head + 1) % self.cap;
+            self.head = self.slot(1);
             self.len -= 1;
         }
     }
@@ -315,7 +321,7 @@ impl<S: ChunkStore> SegRing<S> {
 impl<S: ChunkStore> RtxQueue for SegRing<S> {
     fn walk(&mut self, f: &mut dyn FnMut(&mut SegState) -> bool) {
         for k in 0..self.len {
-            let i = (self.head + k) % self.cap;
+            let i = self.slot(k);
             let mut seg = self.at(i);
             let before = seg.st;
             let go_on = f(&mut seg.st);
@@ -395,8 +401,6 @@ pub struct TcpConn<S: ChunkStore> {
     ts_off: u32,
     last_oow_ack_time: u32,
     quota: ChallengeAckQuota,
-    /// Segments dropped as invalid (counted for the caller's MIB).
-    pub dropped: u32,
     /// Segments retransmitted.
     pub retrans_segs: u32,
     ev: Events,
@@ -465,7 +469,6 @@ impl<S: ChunkStore> TcpConn<S> {
             ts_off: init.ts_offset,
             last_oow_ack_time: 0,
             quota: ChallengeAckQuota::default(),
-            dropped: 0,
             retrans_segs: 0,
             ev: Events::default(),
         };
@@ -630,10 +633,9 @@ impl<S: ChunkStore> TcpConn<S> {
     /// Nagle allow. Returns whether anything went out.
     fn write_xmit(&mut self, tx: &mut impl Tx<S>, nonagle: Nagle, now: &Now) -> bool {
         let mut sent = 0u32;
-        let mut cwnd_limited = false;
         loop {
+            // A full retransmission queue stops transmission like cwnd.
             if self.rtx.full() {
-                cwnd_limited = true;
                 break;
             }
             let p = XmitParams {
@@ -645,10 +647,6 @@ impl<S: ChunkStore> TcpConn<S> {
             };
             let c = match self.snd.write_xmit_next(&p) {
                 Xmit::Send(c) => c,
-                Xmit::CwndLimited => {
-                    cwnd_limited = true;
-                    break;
-                }
                 _ => break,
             };
             let segs = c.segs.min(self.rtx.room() as u32);
@@ -695,7 +693,6 @@ impl<S: ChunkStore> TcpConn<S> {
             rto_ms: self.rto.rto_ms,
             nospace: false,
         };
-        let _ = cwnd_limited;
         self.cong.after_write_xmit(sent, &x, &self.sysctls.cong);
         if sent == 0 {
             self.check_probe_timer(now);
@@ -891,19 +888,25 @@ impl<S: ChunkStore> TcpConn<S> {
         self.snd.fin_queued && self.snd.snd_una == self.snd.write_seq
     }
 
-    /// What a timewait sock keeps of us (`tcp_time_wait()`).
-    pub fn tw_state(&self) -> TwInit {
-        TwInit {
-            rcv_nxt: self.rcv_nxt,
-            snd_nxt: self.snd.snd_nxt,
-            rcv_wnd: self.win.rcv_wnd,
-            rcv_wscale: self.win.rcv_wscale,
-            ts_recent: self.ts_recent,
-            ts_recent_stamp: self.ts_recent_stamp,
-            ts_offset: self.ts_off,
-            tstamp_ok: self.tstamp_ok,
-            rto_ms: self.rto.rto_ms,
-        }
+    /// The timewait sock that takes this connection's place in
+    /// `substate` (`tcp_time_wait()`); `loc_addr`/`rmt_addr` and `dev` are
+    /// the sock's. Without timestamps the stamp is 0: no PAWS, no reuse.
+    pub fn time_wait_sock(&self, substate: u8, loc_addr: [u8; 4], rmt_addr: [u8; 4], dev: i32) -> TimeWaitSock {
+        TimeWaitSock::new(
+            substate,
+            loc_addr,
+            rmt_addr,
+            self.lport,
+            self.rport,
+            dev,
+            self.rcv_nxt,
+            self.snd.snd_nxt,
+            self.win.rcv_wnd,
+            self.win.rcv_wscale,
+            self.ts_recent,
+            if self.tstamp_ok { self.ts_recent_stamp } else { 0 },
+            self.ts_off,
+        )
     }
 
     // ---------------------------------------------------------------
@@ -941,10 +944,7 @@ impl<S: ChunkStore> TcpConn<S> {
         };
         match validate_incoming(&vs, seg, &mut self.last_oow_ack_time, &mut self.quota, &vctx, rand) {
             Validate::Accept => (),
-            Validate::Drop { .. } => {
-                self.dropped += 1;
-                return;
-            }
+            Validate::Drop { .. } => return,
             Validate::DupAck { quickack, dsack, .. } => {
                 if let Some((s, e)) = dsack {
                     self.reasm.dsack_set(s, e);
@@ -952,12 +952,10 @@ impl<S: ChunkStore> TcpConn<S> {
                 if quickack {
                     self.delack.enter_quickack_mode(self.win.rcv_wnd, 16);
                 }
-                self.dropped += 1;
                 self.send_ack(tx, now);
                 return;
             }
             Validate::ChallengeAck { .. } => {
-                self.dropped += 1;
                 self.send_ack(tx, now);
                 return;
             }
@@ -967,7 +965,6 @@ impl<S: ChunkStore> TcpConn<S> {
             }
         }
         if !seg.flags.contains(TcpFlags::ACK) {
-            self.dropped += 1;
             return;
         }
         // tcp_replace_ts_recent(): a timestamp at or before the left edge
@@ -990,17 +987,14 @@ impl<S: ChunkStore> TcpConn<S> {
             no_challenge: false,
             now_ms: now.ms,
         };
-        let prior_state = self.state;
         match self.snd.tcp_ack(&a, &mut self.rto, &mut self.persist) {
             AckVerdict::TooOld { challenge } => {
                 if challenge && self.quota.allowed(self.sysctls.challenge_ack_limit, now.secs, || 0) {
                     self.send_ack(tx, now);
                 }
-                self.dropped += 1;
                 return;
             }
             AckVerdict::Unsent => {
-                self.dropped += 1;
                 return;
             }
             AckVerdict::Old => (),
@@ -1065,7 +1059,6 @@ impl<S: ChunkStore> TcpConn<S> {
                 }
             }
         }
-        let _ = prior_state;
         // Data and FIN (tcp_data_queue()), in the states that take them.
         if len > 0 || fin {
             match rcv_text(self.state, self.shutdown, seg.seq, end_seq, fin, self.rcv_nxt) {
@@ -1223,7 +1216,6 @@ impl<S: ChunkStore> TcpConn<S> {
         let from = if seg.seq.before(self.rcv_nxt) { self.rcv_nxt } else { seg.seq };
         let new_len = seg.seq.wrapping_add(len).0.wrapping_sub(from.0);
         if (new_len as i32) > 0 && self.rcvbuf.reserve(from, new_len as usize).is_err() {
-            self.dropped += 1;
             return;
         }
         let wnd_left = tcp_receive_window(self.win.rcv_wup, self.win.rcv_wnd, self.rcv_nxt);
@@ -1464,27 +1456,4 @@ impl<S: ChunkStore> TcpConn<S> {
             }
         }
     }
-}
-
-/// What [`TcpConn::tw_state`] hands to a timewait sock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TwInit {
-    /// `rcv_nxt`.
-    pub rcv_nxt: SeqNum,
-    /// `snd_nxt`.
-    pub snd_nxt: SeqNum,
-    /// The window last advertised.
-    pub rcv_wnd: u32,
-    /// Our window scale.
-    pub rcv_wscale: u8,
-    /// `ts_recent`.
-    pub ts_recent: u32,
-    /// `ts_recent_stamp` (s).
-    pub ts_recent_stamp: u32,
-    /// Our timestamp offset.
-    pub ts_offset: u32,
-    /// Timestamps were negotiated.
-    pub tstamp_ok: bool,
-    /// `icsk_rto` (ms).
-    pub rto_ms: u32,
 }

@@ -608,18 +608,6 @@ impl<'a> Sock<'a> {
         // SAFETY: `raw` is live; `t` is valid for writes.
         unsafe { b::rust_tcp_glue_linger(self.raw, &mut t) }.then_some(Timeo(t))
     }
-
-    /// Stops `t` and waits for a running callback (`timer_delete_sync`),
-    /// dropping a pending timer's reference. Process context, no lock the
-    /// callback takes held.
-    pub(crate) fn stop_timer_sync(&self, t: &super::timer::SockTimer) {
-        // SAFETY: `t` belongs to this live sock.
-        unsafe {
-            if b::rust_tcp_glue_timer_delete_sync(t.raw()) != 0 {
-                b::sock_put(self.raw);
-            }
-        }
-    }
 }
 
 impl Timeo {

@@ -12,18 +12,6 @@ use core::marker::PhantomData;
 use kernel::error::{from_result, to_result};
 use kernel::prelude::*;
 
-/// Poll bits (uapi, fixed by ABI; bindgen cannot evaluate the `__force`
-/// casts in their C definitions).
-pub(crate) mod poll {
-    pub(crate) const EPOLLIN: u32 = 0x0001;
-    pub(crate) const EPOLLOUT: u32 = 0x0004;
-    pub(crate) const EPOLLERR: u32 = 0x0008;
-    pub(crate) const EPOLLHUP: u32 = 0x0010;
-    pub(crate) const EPOLLRDNORM: u32 = 0x0040;
-    pub(crate) const EPOLLWRNORM: u32 = 0x0100;
-    pub(crate) const EPOLLRDHUP: u32 = 0x2000;
-}
-
 /// A local or peer address for getsockname()/getpeername().
 pub(crate) struct Name {
     pub(crate) addr: [u8; 4],

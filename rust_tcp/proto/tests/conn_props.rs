@@ -396,16 +396,15 @@ proptest! {
     }
 }
 
-#[test]
-fn reset_is_reported() {
-    let t0 = now(0);
-    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
+/// An established connection (ISN 1000, peer's 5000) given an RST from
+/// the peer at `seq`; what it sent back.
+fn conn_after_rst(seq: u32) -> (TcpConn<VecStore>, Out) {
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &now(0));
     let mut o = Out(Vec::new(), A, B);
-    // An RST exactly at rcv_nxt: the connection is reset.
     let rst = TcpRepr {
         src_port: 2,
         dst_port: 1,
-        seq: SeqNum(5001),
+        seq: SeqNum(seq),
         ack: SeqNum(0),
         flags: TcpFlags::RST,
         window: 0,
@@ -415,6 +414,13 @@ fn reset_is_reported() {
     let mut wire = [0u8; 60];
     let n = emit(&rst, B, A, &[], &mut wire).unwrap();
     c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    (c, o)
+}
+
+#[test]
+fn reset_is_reported() {
+    // An RST exactly at rcv_nxt: the connection is reset.
+    let (mut c, _) = conn_after_rst(5001);
     let ev = c.take_events();
     assert_eq!(ev.done, Some(104));
     assert_eq!(c.state, TCP_CLOSE);
@@ -422,22 +428,7 @@ fn reset_is_reported() {
 
 #[test]
 fn in_window_rst_gets_challenge_ack() {
-    let t0 = now(0);
-    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
-    let mut o = Out(Vec::new(), A, B);
-    let rst = TcpRepr {
-        src_port: 2,
-        dst_port: 1,
-        seq: SeqNum(5101),
-        ack: SeqNum(0),
-        flags: TcpFlags::RST,
-        window: 0,
-        urgent: 0,
-        options: Default::default(),
-    };
-    let mut wire = [0u8; 60];
-    let n = emit(&rst, B, A, &[], &mut wire).unwrap();
-    c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    let (mut c, o) = conn_after_rst(5101);
     assert_eq!(c.take_events().done, None);
     assert_eq!(c.state, TCP_ESTABLISHED);
     assert_eq!(o.0.len(), 1);
