@@ -20,7 +20,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -1015,6 +1018,33 @@ static inline void arm(int restart, int ms)
 
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Unloads rust_tcp (delete_module, not waiting): 0 or errno. */
+static inline int module_unload(void)
+{
+	return outcome(syscall(__NR_delete_module, "rust_tcp", O_NONBLOCK));
+}
+
+/* Loads $RUST_TCP_REPO/rust_tcp.ko (default ".") with @params: 0 or errno. */
+static inline int module_load(const char *params)
+{
+	char path[4096];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/rust_tcp.ko", getenv("RUST_TCP_REPO") ?: ".");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ret = outcome(syscall(__NR_finit_module, fd, params, 0));
+	close(fd);
+	return ret;
+}
+
+/* Whether rust_tcp is loaded. */
+static inline int module_loaded(void)
+{
+	return access("/sys/module/rust_tcp", F_OK) == 0;
 }
 
 #endif

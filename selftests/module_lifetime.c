@@ -13,46 +13,21 @@
 #include "common.h"
 #include "kselftest_harness.h"
 
-static int unload(void)
-{
-	return outcome(syscall(__NR_delete_module, "rust_tcp", O_NONBLOCK));
-}
-
-static int load(const char *params)
-{
-	char path[4096];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/rust_tcp.ko",
-		 getenv("RUST_TCP_REPO") ?: ".");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	ret = outcome(syscall(__NR_finit_module, fd, params, 0));
-	close(fd);
-	return ret;
-}
-
-static int loaded(void)
-{
-	return access("/sys/module/rust_tcp", F_OK) == 0;
-}
-
 TEST(unload_refused_while_socket_open)
 {
 	int fd = socket(rust_tcp_family(), SOCK_STREAM, 0);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(EWOULDBLOCK, unload());
-	EXPECT_TRUE(loaded());
+	EXPECT_EQ(EWOULDBLOCK, module_unload());
+	EXPECT_TRUE(module_loaded());
 	/* The socket is still fully usable after the refused unload. */
 	EXPECT_EQ(0, outcome(fcntl(fd, F_GETFL)));
 	close(fd);
-	EXPECT_EQ(0, unload());
-	EXPECT_FALSE(loaded());
+	EXPECT_EQ(0, module_unload());
+	EXPECT_FALSE(module_loaded());
 	/* With the module gone the family is gone too. */
 	EXPECT_EQ(EAFNOSUPPORT, socket_outcome(AF_RUST_TCP_DEFAULT, SOCK_STREAM, 0));
-	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, module_load(""));
 }
 
 TEST(unload_refused_while_child_holds_socket)
@@ -74,17 +49,17 @@ TEST(unload_refused_while_child_holds_socket)
 	}
 	close(pfd[0]);
 	close(fd);
-	EXPECT_EQ(EWOULDBLOCK, unload());
+	EXPECT_EQ(EWOULDBLOCK, module_unload());
 	close(pfd[1]);
 	waitpid(pid, NULL, 0);
-	EXPECT_EQ(0, unload());
-	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(0, module_unload());
+	ASSERT_EQ(0, module_load(""));
 }
 
 TEST(family_parameter)
 {
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load("family=13"));
+	ASSERT_EQ(0, module_unload());
+	ASSERT_EQ(0, module_load("family=13"));
 	EXPECT_EQ(13, rust_tcp_family());
 	EXPECT_EQ(EAFNOSUPPORT, socket_outcome(AF_RUST_TCP_DEFAULT, SOCK_STREAM, 0));
 	{
@@ -97,14 +72,14 @@ TEST(family_parameter)
 		EXPECT_EQ(13, v);
 		close(fd);
 	}
-	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, module_unload());
 	/* Out of range, or a family the kernel already has: refused. */
-	EXPECT_EQ(EINVAL, load("family=0"));
-	EXPECT_EQ(EINVAL, load("family=46"));
-	EXPECT_EQ(EINVAL, load("family=-1"));
-	EXPECT_EQ(EEXIST, load("family=2"));
-	EXPECT_FALSE(loaded());
-	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(EINVAL, module_load("family=0"));
+	EXPECT_EQ(EINVAL, module_load("family=46"));
+	EXPECT_EQ(EINVAL, module_load("family=-1"));
+	EXPECT_EQ(EEXIST, module_load("family=2"));
+	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, module_load(""));
 	EXPECT_EQ(AF_RUST_TCP_DEFAULT, rust_tcp_family());
 }
 

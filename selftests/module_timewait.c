@@ -24,30 +24,6 @@
 #define PORT 9400
 #define TW_PARAM "/sys/module/rust_tcp/parameters/tcp_timewait_len_ms"
 
-static int unload(void)
-{
-	return outcome(syscall(__NR_delete_module, "rust_tcp", O_NONBLOCK));
-}
-
-static int load(const char *params)
-{
-	char path[4096];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/rust_tcp.ko", getenv("RUST_TCP_REPO") ?: ".");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	ret = outcome(syscall(__NR_finit_module, fd, params, 0));
-	close(fd);
-	return ret;
-}
-
-static int loaded(void)
-{
-	return access("/sys/module/rust_tcp", F_OK) == 0;
-}
-
 /* bind() of a new rust_tcp socket to 127.0.0.1:@port, without SO_REUSEADDR. */
 static int bind_lo(int port)
 {
@@ -123,17 +99,17 @@ TEST(unload_with_timewait_in_live_netns)
 	ASSERT_LE(0, netns_new());
 	line = make_timewaits(PORT, &cport);
 	ASSERT_EQ(0, line) TH_LOG("failed at line %d: %s", line, strerror(errno));
-	EXPECT_EQ(0, unload());
-	EXPECT_FALSE(loaded());
-	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(0, module_unload());
+	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, module_load(""));
 	/* The TIME_WAITs went with the module. */
 	EXPECT_EQ(0, bind_lo(cport));
 	EXPECT_EQ(0, bind_lo(PORT));
 	/* And it works again in this netns. */
 	line = make_timewaits(PORT + 1, &cport);
 	EXPECT_EQ(0, line) TH_LOG("failed at line %d: %s", line, strerror(errno));
-	EXPECT_EQ(0, unload());
-	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(0, module_unload());
+	ASSERT_EQ(0, module_load(""));
 }
 
 /* TIME_WAITs in a netns that is gone by the time the module unloads. */
@@ -152,9 +128,9 @@ TEST(unload_after_netns_with_timewait_is_gone)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_EQ(0, st);
-	EXPECT_EQ(0, unload());
-	EXPECT_FALSE(loaded());
-	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(0, module_unload());
+	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, module_load(""));
 }
 
 TEST_HARNESS_MAIN
