@@ -358,8 +358,8 @@ impl<T: StreamOps> Adapter<T> {
             let mut msg = Msg { raw: m };
             // INVARIANT: a sendmsg callback on our socket.
             let s = Socket { raw: sock };
-            // SAFETY: the socket's file flags; O_NONBLOCK is folded into
-            // MSG_DONTWAIT by the socket layer already.
+            // The socket layer already folded the file's O_NONBLOCK into
+            // MSG_DONTWAIT in `flags`.
             let n = s.with_sk(|sk| {
                 let g = sk.lock_sock();
                 T::sendmsg(sk, &g, &mut msg, flags)
