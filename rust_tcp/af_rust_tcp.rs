@@ -70,10 +70,16 @@ impl StreamOps for TcpStream {
             sk_err: sk.err() != 0,
             error_queue_nonempty: false,
         };
-        if let Some(c) = sk.tcp().inner.lock().est.as_ref() {
-            c.poll_fill(&mut p);
+        let mut i = sk.tcp().inner.lock();
+        let Some(c) = i.est.as_mut() else { return tcp_poll(&p).mask };
+        c.poll_fill(&mut p);
+        let mask = tcp_poll(&p).mask;
+        // Not writable while it could be: SOCK_NOSPACE, so that the ACK
+        // which frees room may also grow the buffer.
+        if mask & crate::proto::tcp_fin::EPOLLOUT == 0 && p.sk_shutdown & crate::proto::tcp_fin::SEND_SHUTDOWN == 0 {
+            c.set_nospace();
         }
-        tcp_poll(&p).mask
+        mask
     }
 
     fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {

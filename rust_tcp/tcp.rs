@@ -356,13 +356,16 @@ pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu:
     // The window can round up to one scale unit past the space.
     let rcv_bytes = full_space as usize + (1usize << init.rcv_wscale.min(14)) + 4096;
     // A locked SO_SNDBUF is the limit (half of it: the doubled value
-    // counts overhead); otherwise what autotuning may grow to.
+    // counts overhead); otherwise the buffer starts at sk_sndbuf
+    // (tcp_wmem[1]) and autotuning may grow it to tcp_wmem[2].
     let sndbuf = u32::try_from(sk.sndbuf()).unwrap_or(0);
-    let snd_cap = if sk.userlocks() & SOCK_SNDBUF_LOCK != 0 {
+    let locked = sk.userlocks() & SOCK_SNDBUF_LOCK != 0;
+    let snd_cap = if locked {
         (sndbuf / 2).max(4096)
     } else {
         (net.sysctl(Sysctl::RUST_TCP_SYSCTL_WMEM_MAX_TCP).max(0) as u32).max(sndbuf).min(SND_RING_MAX)
     };
+    let sndbuf_init = (!locked).then_some(sndbuf);
     let snd_store = KStore::new(snd_cap as usize)?;
     let rcv_store = KStore::new(rcv_bytes)?;
     // Two pages of retransmission-queue records.
@@ -374,6 +377,7 @@ pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu:
         hz,
         full_space,
         snd_cap,
+        sndbuf_init,
         pmtu,
         sysctls: conn_sysctls(&net),
     };
@@ -582,7 +586,10 @@ fn sendmsg_inner(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32, 
         };
         if space == 0 {
             // "Push out what is queued, then wait for room."
-            with_conn(sk, |c, tx| c.push(tx, &now()));
+            with_conn(sk, |c, tx| {
+                c.set_nospace();
+                c.push(tx, &now())
+            });
             if timeo.is_zero() {
                 return if copied > 0 { Ok(copied) } else { Err(EAGAIN) };
             }
@@ -628,14 +635,14 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
     loop {
         // Copy what is there.
         let n = (len - copied).min(bounce.len());
-        let (got, state) = {
+        let (got, state, fin_rcvd) = {
             let i = sk.tcp().inner.lock();
             match i.est.as_ref() {
                 Some(c) => {
                     let skip = if peek { copied as u32 } else { 0 };
-                    (c.recv_copy(skip, &mut bounce[..n]), c.recv_state())
+                    (c.recv_copy(skip, &mut bounce[..n]), c.recv_state(), c.fin_rcvd())
                 }
-                None => (0, RecvState::Empty),
+                None => (0, RecvState::Empty, false),
             }
         };
         if got > 0 {
@@ -663,7 +670,10 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
                 break;
             }
         } else {
-            if state == RecvState::Eof {
+            // Linux's order: the peer's FIN (SOCK_DONE), then a pending
+            // error (a reset reads as ECONNRESET once, then as EOF
+            // through RCV_SHUTDOWN), then the shutdown.
+            if fin_rcvd {
                 break;
             }
             if sk.err() != 0 {

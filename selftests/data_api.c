@@ -533,6 +533,68 @@ TEST_F_TIMEOUT(api, signals_interrupt_blocked_calls, TIMEOUT)
 }
 
 /*
+ * The peer's reset, as recv() sees it (tcp_recvmsg's order: the peer's
+ * FIN, then the pending error, then the shutdown). A reader blocked in
+ * recv() wakes with ECONNRESET, then reads EOF, and send() fails with
+ * EPIPE. Bytes that arrived before the reset are read first. After the
+ * peer's FIN the reset reads as EOF and the error (EPIPE in CLOSE_WAIT)
+ * waits in SO_ERROR.
+ */
+TEST_F_TIMEOUT(api, reset_reaches_reader, TIMEOUT)
+{
+	char buf[16];
+	double t0;
+	int a, b, st;
+	pid_t pid;
+
+	FOR_ROLES(a_client) {
+		/* Blocked in recv() when the reset comes. */
+		conn(_metadata, self, a_client, &a, &b);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			msleep(300);
+			close_rst(b);
+			_exit(0);
+		}
+		close(b);
+		t0 = now_s();
+		EXPECT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(ECONNRESET, errno);
+		EXPECT_LT(0.25, now_s() - t0);
+		EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, sockopt_get(a, SOL_SOCKET, SO_ERROR));
+		EXPECT_EQ(-1, send(a, "x", 1, MSG_NOSIGNAL));
+		EXPECT_EQ(EPIPE, errno);
+		EXPECT_EQ(pid, waitpid(pid, &st, 0));
+		close(a);
+
+		/* Data, then the reset: the data first. */
+		conn(_metadata, self, a_client, &a, &b);
+		ASSERT_EQ(5, send(b, "hello", 5, 0));
+		EXPECT_EQ(1, wait_ev(a, POLLIN, 2000));
+		close_rst(b);
+		EXPECT_EQ(1, wait_ev(a, POLLERR, 2000));
+		EXPECT_EQ(5, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(-1, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(ECONNRESET, errno);
+		EXPECT_EQ(0, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+		close(a);
+
+		/* The peer's FIN, then its reset: EOF, the error left pending. */
+		conn(_metadata, self, a_client, &a, &b);
+		ASSERT_EQ(0, shutdown(b, SHUT_WR));
+		EXPECT_EQ(1, wait_ev(a, POLLRDHUP, 2000));
+		close_rst(b);
+		EXPECT_EQ(1, wait_ev(a, POLLERR, 2000));
+		EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(EPIPE, sockopt_get(a, SOL_SOCKET, SO_ERROR));
+		EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
+		close(a);
+	}
+}
+
+/*
  * Every way to move bytes: write/read, writev/readv (scattered and
  * gathered), sendmsg/recvmsg (recvmsg reports no address: msg_namelen 0,
  * and no flags), sendto with an address (ignored on a connected socket),

@@ -234,7 +234,6 @@ TEST_F_TIMEOUT(netem, three_flows_8m, TIMEOUT)
 		  .server_sends = 1 },
 	};
 
-	KNOWN_ISSUE(variant->rust, "rust_tcp flows under this netem did not finish in time (7.7 of 8 MiB in 81 s; AF_INET 59 s) and the Linux receiver then saw EOF early");
 	run_flows(_metadata, self, variant, flows);
 }
 

@@ -279,7 +279,6 @@ TEST_F_TIMEOUT(xfer, full_duplex_4m, TIMEOUT_BIG)
 	int c, s, st = -1;
 	pid_t pid;
 
-	KNOWN_ISSUE(variant->rust_client && variant->rust_server, "rust_tcp to rust_tcp full duplex with poll() can stall");
 	ASSERT_NE(NULL, ctx);
 	ASSERT_NE(NULL, crx);
 	ASSERT_NE(NULL, stx);

@@ -1441,6 +1441,22 @@ impl CongState {
         prior == 0
     }
 
+    /// A queued segment with bits `st` was split in two
+    /// (`tcp_fragment()` → `tcp_adjust_pcount()`): one more packet out,
+    /// and one more in each count its marks put it in.
+    pub fn on_fragment(&mut self, st: SegState) {
+        self.packets_out = self.packets_out.saturating_add(1);
+        if st.has(SegState::LOST) {
+            self.lost_out = self.lost_out.saturating_add(1);
+        }
+        if st.has(SegState::SACKED_RETRANS) {
+            self.retrans_out = self.retrans_out.saturating_add(1);
+        }
+        if st.has(SegState::SACKED_ACKED) {
+            self.sacked_out = self.sacked_out.saturating_add(1);
+        }
+    }
+
     /// The end of `tcp_write_xmit()`: PRR counts `sent_pkts` new segments,
     /// and `tcp_cwnd_validate()` tracks whether the window is used up
     /// (is_cwnd_limited: packets in flight reached cwnd) for

@@ -59,12 +59,25 @@ use super::tcp_send::{
 use super::tcp_states::*;
 use super::tcp_timewait::TimeWaitSock;
 use super::tcp_validate::{validate_incoming, Validate, ValidateCtx, ValidateSock, TCP_CHALLENGE_ACK_LIMIT_DEFAULT};
-use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls};
+use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls, TCP_INIT_CWND};
 
 /// Segments the retransmission queue holds at most.
 pub const RTX_SEGS: usize = 512;
 /// `TCP_RTO_MAX`, the longest probe interval (ms).
 const TCP_RTO_MAX_MS: u32 = 120_000;
+/// `MAX_TCP_OPTION_SPACE`, `TCPOLEN_SACK_BASE_ALIGNED`,
+/// `TCPOLEN_SACK_PERBLOCK` (include/net/tcp.h).
+const MAX_TCP_OPTION_SPACE: u32 = 40;
+const TCPOLEN_SACK_BASE_ALIGNED: u32 = 4;
+const TCPOLEN_SACK_PERBLOCK: u32 = 8;
+/// What `tcp_sndbuf_expand()` costs a segment at, besides its payload, on
+/// x86-64 (6.12): `MAX_TCP_HEADER` (L1_CACHE_ALIGN(128 + MAX_HEADER)),
+/// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` and
+/// `SKB_DATA_ALIGN(sizeof(struct sk_buff))`.
+const MAX_TCP_HEADER: u32 = 320;
+const SKB_SHINFO_SIZE: u32 = 320;
+const SKB_SIZE: u32 = 256;
+
 /// Out-of-order ranges kept (Linux bounds the rbtree by memory).
 pub const OFO_RANGES: usize = 16;
 /// `ECONNRESET` and `ETIMEDOUT`, `EPIPE` (positive errno).
@@ -137,9 +150,13 @@ pub struct ConnParams {
     /// `tcp_full_space()`: the receive buffer as window bytes. The receive
     /// store must hold at least this plus one window-scale unit.
     pub full_space: i32,
-    /// Bytes the application may queue unacknowledged (the send store's
-    /// capacity or less).
+    /// Bytes the application may queue unacknowledged, at most (the send
+    /// store's capacity or less): a locked SO_SNDBUF, or `tcp_wmem[2]`.
     pub snd_cap: u32,
+    /// `Some(sk_sndbuf)`: the send buffer is autotuned, from this size up
+    /// to `snd_cap` as the congestion window grows (`tcp_sndbuf_expand()`);
+    /// `None`: SO_SNDBUF is locked and `snd_cap` is the size.
+    pub sndbuf_init: Option<u32>,
     /// The path MTU (the route's).
     pub pmtu: u32,
     /// The sysctls, read at establishment.
@@ -310,6 +327,44 @@ impl<S: ChunkStore> SegRing<S> {
         self.len += 1;
         true
     }
+    /// Splits record `k` at `at` into two, both with its marks and send
+    /// time (`tcp_fragment()`). O(min(k, len - k)) moves: the short side
+    /// of the ring shifts by one. False if the ring is full or `at` is not
+    /// inside the record's bytes.
+    fn split(&mut self, k: usize, at: SeqNum) -> bool {
+        let Some(s) = self.get(k) else { return false };
+        let cut = at.0.wrapping_sub(s.seq.0);
+        if self.full() || cut == 0 || cut >= s.len {
+            return false;
+        }
+        let first = Seg { len: cut, fin: false, ..s };
+        let second = Seg {
+            seq: at,
+            len: s.len - cut,
+            ..s
+        };
+        if k < self.len / 2 {
+            // The records before `k` move one slot toward the front.
+            self.head = (self.head + self.cap - 1) % self.cap;
+            for j in 0..k {
+                let v = self.at(self.slot(j + 1));
+                let i = self.slot(j);
+                self.put(i, &v);
+            }
+        } else {
+            // The records after `k` move one slot toward the tail.
+            for j in (k + 1..self.len).rev() {
+                let v = self.at(self.slot(j));
+                let i = self.slot(j + 1);
+                self.put(i, &v);
+            }
+        }
+        self.len += 1;
+        let (i, j) = (self.slot(k), self.slot(k + 1));
+        self.put(i, &first);
+        self.put(j, &second);
+        true
+    }
     fn pop(&mut self) {
         if self.len > 0 {
             self.head = self.slot(1);
@@ -368,6 +423,13 @@ pub struct TcpConn<S: ChunkStore> {
     rtx: SegRing<S>,
     sndbuf: SeqBuf<S>,
     snd_cap: u32,
+    /// `sk_sndbuf` as bytes of data: what [`TcpConn::snd_space`] counts
+    /// against; at most `snd_cap`.
+    sk_sndbuf: u32,
+    sndbuf_auto: bool,
+    /// `SOCK_NOSPACE`: a writer found the send buffer full (and may wait);
+    /// an ACK that frees room may then grow it (`tcp_check_space()`).
+    nospace: bool,
     /// `mss_cache`: payload bytes per segment, options excluded.
     pub mss: u32,
     mss_clamp: u32,
@@ -446,6 +508,9 @@ impl<S: ChunkStore> TcpConn<S> {
             rtx: SegRing::new(rtx_store),
             sndbuf: SeqBuf::new(snd_store, init.snd_una),
             snd_cap: 0,
+            sk_sndbuf: 0,
+            sndbuf_auto: p.sndbuf_init.is_some(),
+            nospace: false,
             mss: 536,
             mss_clamp: u32::from(init.mss_clamp),
             pmtu: p.pmtu,
@@ -475,6 +540,15 @@ impl<S: ChunkStore> TcpConn<S> {
         c.snd.max_window = init.max_window.max(init.snd_wnd);
         c.snd_cap = p.snd_cap.min(c.sndbuf.capacity());
         c.sync_mss();
+        // tcp_init_buffer_space(): an unlocked buffer starts at the size
+        // for the initial window.
+        c.sk_sndbuf = match p.sndbuf_init {
+            Some(b) => b.min(c.snd_cap),
+            None => c.snd_cap,
+        };
+        if c.sndbuf_auto {
+            c.sndbuf_expand();
+        }
         c
     }
 
@@ -503,6 +577,23 @@ impl<S: ChunkStore> TcpConn<S> {
         self.mss = mss.saturating_sub(opts).max(8);
     }
 
+    /// `tcp_current_mss()`: the payload of a full segment sent now, the
+    /// SACK blocks it will carry taken off [`TcpConn::mss`] (which counts
+    /// only the options every segment has), so that header and data still
+    /// fit the path MTU: with DF set, a larger segment is dropped by IP.
+    pub fn current_mss(&self) -> u32 {
+        let pending = self.reasm.option_blocks_pending();
+        if pending == 0 {
+            return self.mss;
+        }
+        let room = MAX_TCP_OPTION_SPACE.saturating_sub(self.tcp_header_len - 20);
+        let blocks = (pending as u32).min(room.saturating_sub(TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK);
+        if blocks == 0 {
+            return self.mss;
+        }
+        self.mss.saturating_sub(TCPOLEN_SACK_BASE_ALIGNED + blocks * TCPOLEN_SACK_PERBLOCK).max(8)
+    }
+
     /// Bytes the application queued and the peer did not acknowledge.
     pub fn snd_queued(&self) -> u32 {
         self.snd.write_seq.0.wrapping_sub(self.snd.snd_una.0) - u32::from(self.snd.fin_queued && self.fin_unacked())
@@ -514,7 +605,49 @@ impl<S: ChunkStore> TcpConn<S> {
 
     /// Room for more application bytes (`sk_stream_memory_free()`).
     pub fn snd_space(&self) -> u32 {
-        self.snd_cap.saturating_sub(self.snd_queued())
+        self.sk_sndbuf.saturating_sub(self.snd_queued())
+    }
+
+    /// The send buffer's size now (`sk_sndbuf`, as bytes of data).
+    pub fn sndbuf(&self) -> u32 {
+        self.sk_sndbuf
+    }
+
+    /// A writer found no room (`SOCK_NOSPACE`, set by `tcp_poll()` and
+    /// `sk_stream_wait_memory()`).
+    pub fn set_nospace(&mut self) {
+        self.nospace = true;
+    }
+
+    /// `tcp_sndbuf_expand()`: room for two congestion windows (NewReno's
+    /// factor: fast recovery may send for a window while another is in
+    /// flight), of at least the initial window and reordering + 1
+    /// segments, each costed as Linux costs a non-GSO segment in memory
+    /// (`per_mss`), up to `snd_cap`.
+    fn sndbuf_expand(&mut self) {
+        let seg = self.mss_clamp.max(self.mss) + MAX_TCP_HEADER + SKB_SHINFO_SIZE;
+        let per_mss = seg.next_power_of_two() + SKB_SIZE;
+        let nr_segs = self.cong.snd_cwnd.max(TCP_INIT_CWND).max(self.cong.reordering + 1);
+        let sndmem = 2u64 * u64::from(nr_segs) * u64::from(per_mss);
+        let sndmem = sndmem.min(u64::from(self.snd_cap)) as u32;
+        if self.sk_sndbuf < sndmem {
+            self.sk_sndbuf = sndmem;
+        }
+    }
+
+    /// `tcp_check_space()` after an ACK freed room: with a writer that
+    /// found none, the buffer may grow (`tcp_new_space()`: not locked, and
+    /// the congestion window not full, `tcp_should_expand_sndbuf()`), and
+    /// the writer is woken once half the buffer is free
+    /// (`sk_stream_write_space()`).
+    fn check_space(&mut self) {
+        if self.nospace && self.sndbuf_auto && self.cong.packets_in_flight() < self.cong.snd_cwnd {
+            self.sndbuf_expand();
+        }
+        if self.writeable() {
+            self.nospace = false;
+            self.ev.writable = true;
+        }
     }
 
     /// `sk_stream_is_writeable()`: free space at least half the queued
@@ -541,7 +674,7 @@ impl<S: ChunkStore> TcpConn<S> {
         p.rcv_wup = self.win.rcv_wup;
         p.rcv_wnd = self.win.rcv_wnd;
         p.rcv_mss = u32::from(self.delack.rcv_mss).max(536);
-        p.sndbuf = self.snd_cap.min(i32::MAX as u32) as i32;
+        p.sndbuf = self.sk_sndbuf.min(i32::MAX as u32) as i32;
         p.wmem_queued = self.snd_queued().min(i32::MAX as u32) as i32;
         p.notsent_bytes = self.snd.notsent_bytes();
     }
@@ -564,7 +697,10 @@ impl<S: ChunkStore> TcpConn<S> {
     /// The header of a segment from us at `seq` with `flags` (ACK is
     /// added), with the window (`tcp_select_window()`), timestamps and
     /// SACK blocks; the ACK it carries is accounted (`tcp_event_ack_sent()`).
-    fn header(&mut self, seq: SeqNum, flags: TcpFlags, now: &Now) -> TcpRepr {
+    /// `len` payload bytes follow: SACK blocks are limited to what still
+    /// fits in a full segment (the data was sized by
+    /// [`TcpConn::current_mss`], so this only bites if the blocks grew).
+    fn header(&mut self, seq: SeqNum, flags: TcpFlags, len: u32, now: &Now) -> TcpRepr {
         self.win.rcv_nxt = self.rcv_nxt;
         let free = self.free_space();
         let window = select_window(&mut self.win, free, self.full_space, &self.sysctls.window, false);
@@ -573,7 +709,13 @@ impl<S: ChunkStore> TcpConn<S> {
             options.timestamp = Some((now.ms.wrapping_add(self.ts_off), self.ts_recent));
         }
         if self.sack_ok {
-            let room = options.sack_room();
+            let spare = self.mss.saturating_sub(len);
+            let fit = if spare >= TCPOLEN_SACK_BASE_ALIGNED + TCPOLEN_SACK_PERBLOCK {
+                ((spare - TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK) as usize
+            } else {
+                0
+            };
+            let room = options.sack_room().min(fit);
             options.sack_blocks = self.reasm.take_option_blocks(room);
         }
         if self.delack.event_ack_sent(self.rcv_nxt, self.rcv_nxt) || self.delack.pending == 0 {
@@ -593,7 +735,7 @@ impl<S: ChunkStore> TcpConn<S> {
 
     /// `tcp_send_ack()`: a pure ACK at `snd_nxt`.
     pub fn send_ack(&mut self, tx: &mut impl Tx<S>, now: &Now) {
-        let repr = self.header(self.snd.snd_nxt, TcpFlags::empty(), now);
+        let repr = self.header(self.snd.snd_nxt, TcpFlags::empty(), 0, now);
         tx.xmit(&repr, &self.sndbuf, self.snd.snd_nxt, 0);
     }
 
@@ -609,7 +751,7 @@ impl<S: ChunkStore> TcpConn<S> {
         if len > 0 && (!end.before(self.snd.pushed_seq) || end == self.snd.write_seq.wrapping_sub(u32::from(self.snd.fin_queued))) {
             flags = flags.union(TcpFlags::PSH);
         }
-        let repr = self.header(seq, flags, now);
+        let repr = self.header(seq, flags, len, now);
         tx.xmit(&repr, &self.sndbuf, seq, len);
         self.lsndtime = now.ms;
         self.delack.event_data_sent(now.jiffies);
@@ -633,13 +775,14 @@ impl<S: ChunkStore> TcpConn<S> {
     /// Nagle allow. Returns whether anything went out.
     fn write_xmit(&mut self, tx: &mut impl Tx<S>, nonagle: Nagle, now: &Now) -> bool {
         let mut sent = 0u32;
+        let mss_now = self.current_mss();
         loop {
             // A full retransmission queue stops transmission like cwnd.
             if self.rtx.full() {
                 break;
             }
             let p = XmitParams {
-                mss_now: self.mss,
+                mss_now,
                 cwnd: self.cong.snd_cwnd,
                 in_flight: self.cong.packets_in_flight(),
                 packets_out: self.cong.packets_out,
@@ -653,7 +796,7 @@ impl<S: ChunkStore> TcpConn<S> {
             let c = if segs < c.segs {
                 XmitChunk {
                     seq: c.seq,
-                    len: segs * self.mss,
+                    len: segs * mss_now,
                     fin: false,
                     segs,
                 }
@@ -662,7 +805,7 @@ impl<S: ChunkStore> TcpConn<S> {
             };
             let mut off = 0;
             for i in 0..c.segs {
-                let len = (c.len - off).min(self.mss);
+                let len = (c.len - off).min(mss_now);
                 let fin = c.fin && i + 1 == c.segs;
                 let seq = c.seq.wrapping_add(off);
                 self.rtx.push(Seg {
@@ -683,7 +826,7 @@ impl<S: ChunkStore> TcpConn<S> {
                 self.xmit_data(tx, seq, len, fin, now);
                 off += len;
             }
-            self.snd.on_sent(&c, self.mss);
+            self.snd.on_sent(&c, mss_now);
             sent += c.segs;
         }
         let x = XmitDone {
@@ -738,11 +881,18 @@ impl<S: ChunkStore> TcpConn<S> {
         let len = if data_len == 0 {
             Some(0)
         } else {
-            retransmit_len(start, data_len, una, self.snd.snd_wnd, self.mss)
+            retransmit_len(start, data_len, una, self.snd.snd_wnd, self.current_mss())
         };
         let Some(len) = len else { return false };
-        let fin = s.fin && len == data_len;
-        let mut m = s;
+        if len < data_len && self.rtx.split(k, start.wrapping_add(len)) {
+            // tcp_fragment(): the rest becomes a segment of its own, with
+            // the same marks, retransmitted in its turn. (With the queue
+            // full it stays in the record, sent again as the new head
+            // once the first part is acknowledged, or at the next RTO.)
+            self.cong.on_fragment(s.st);
+        }
+        let mut m = self.rtx.get(k).unwrap_or(s);
+        let fin = m.fin && len == data_len;
         m.tx_ms = now.ms;
         self.rtx.set(k, &m);
         self.cong.on_retransmit(&mut self.rtx, k, now.ms, true);
@@ -1185,8 +1335,8 @@ impl<S: ChunkStore> TcpConn<S> {
             }
             Rexmit::None => (),
         }
-        if freed && self.writeable() {
-            self.ev.writable = true;
+        if freed {
+            self.check_space();
         }
     }
 
@@ -1424,7 +1574,8 @@ impl<S: ChunkStore> TcpConn<S> {
                 self.finish(ETIMEDOUT);
             }
             ProbeStep::Probe => {
-                match self.snd.write_wakeup(self.mss) {
+                let mss_now = self.current_mss();
+                match self.snd.write_wakeup(mss_now) {
                     Wakeup::Data(c) => {
                         // New data that fits: it is ordinary data now.
                         self.rtx.push(Seg {
@@ -1436,10 +1587,10 @@ impl<S: ChunkStore> TcpConn<S> {
                         });
                         self.cong.on_new_data_sent();
                         self.xmit_data(tx, c.seq, c.len, c.fin, now);
-                        self.snd.on_sent(&c, self.mss);
+                        self.snd.on_sent(&c, mss_now);
                     }
                     Wakeup::Probe { seq } => {
-                        let repr = self.header(seq, TcpFlags::empty(), now);
+                        let repr = self.header(seq, TcpFlags::empty(), 0, now);
                         tx.xmit(&repr, &self.sndbuf, seq, 0);
                     }
                 }
@@ -1455,5 +1606,86 @@ impl<S: ChunkStore> TcpConn<S> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seqbuf::tests::VecStore;
+
+    fn seg(seq: u32, len: u32) -> Seg {
+        Seg {
+            seq: SeqNum(seq),
+            len,
+            fin: false,
+            st: SegState(SegState::LOST),
+            tx_ms: 7,
+        }
+    }
+
+    fn ring(n: u32, cap_chunks: usize) -> SegRing<VecStore> {
+        let mut r = SegRing::new(VecStore::new(cap_chunks));
+        // Start the ring away from slot 0 so that both shifts wrap.
+        for _ in 0..3 {
+            r.push(seg(0, 1));
+            r.pop();
+        }
+        for i in 0..n {
+            assert!(r.push(seg(1000 * i, 1000)));
+        }
+        r
+    }
+
+    fn seqs(r: &SegRing<VecStore>) -> std::vec::Vec<(u32, u32)> {
+        (0..r.len).map(|k| r.get(k).map(|s| (s.seq.0, s.len)).unwrap()).collect()
+    }
+
+    extern crate std;
+
+    #[test]
+    fn split_near_head_and_near_tail_keeps_order() {
+        for k in [0usize, 1, 5, 8, 9] {
+            let mut r = ring(10, 1);
+            assert!(r.split(k, SeqNum(1000 * k as u32 + 300)));
+            assert_eq!(r.len, 11);
+            let mut want = std::vec::Vec::new();
+            for i in 0..10u32 {
+                if i as usize == k {
+                    want.push((1000 * i, 300));
+                    want.push((1000 * i + 300, 700));
+                } else {
+                    want.push((1000 * i, 1000));
+                }
+            }
+            assert_eq!(seqs(&r), want, "split of record {k}");
+            let b = r.get(k + 1).unwrap();
+            assert_eq!((b.st, b.tx_ms), (SegState(SegState::LOST), 7));
+        }
+    }
+
+    #[test]
+    fn split_moves_fin_to_the_second_part() {
+        let mut r = ring(2, 1);
+        let mut last = r.get(1).unwrap();
+        last.fin = true;
+        r.set(1, &last);
+        assert!(r.split(1, SeqNum(1500)));
+        assert!(!r.get(1).unwrap().fin);
+        assert!(r.get(2).unwrap().fin);
+        assert_eq!(r.get(2).unwrap().end(), SeqNum(2001));
+    }
+
+    #[test]
+    fn split_refused_when_full_or_outside() {
+        let per = (CHUNK / SEG_REC) as u32;
+        let mut r = ring(per, 1);
+        assert!(r.full());
+        assert!(!r.split(0, SeqNum(500)));
+        let mut r = ring(3, 1);
+        assert!(!r.split(1, SeqNum(1000)));
+        assert!(!r.split(1, SeqNum(2000)));
+        assert!(!r.split(3, SeqNum(3500)));
+        assert_eq!(r.len, 3);
     }
 }

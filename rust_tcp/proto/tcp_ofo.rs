@@ -798,6 +798,15 @@ impl<const N: usize> Reassembly<N> {
         }
     }
 
+    /// Blocks the next segment would carry if there were room:
+    /// `rx_opt.num_sacks + rx_opt.dsack` of `tcp_established_options()`.
+    pub fn option_blocks_pending(&self) -> usize {
+        if !self.sack_ok {
+            return 0;
+        }
+        self.sack.num_sacks() + usize::from(self.sack.dsack().is_some())
+    }
+
     /// The SACK option blocks of the next outgoing segment
     /// ([`SackState::take_option_blocks`]).
     pub fn take_option_blocks(&mut self, room: usize) -> SackBlocks {

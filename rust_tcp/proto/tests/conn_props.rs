@@ -18,6 +18,7 @@ use std::collections::BinaryHeap;
 const A: [u8; 4] = [10, 0, 1, 1];
 const B: [u8; 4] = [10, 0, 1, 2];
 const HZ: u32 = 250;
+const PMTU: u32 = 1500;
 
 struct VecStore(Vec<Option<Box<[u8; CHUNK]>>>);
 
@@ -52,6 +53,9 @@ impl Tx<VecStore> for Out {
         buf.read(seq, &mut payload);
         let mut wire = vec![0u8; 60 + payload.len()];
         let n = emit(repr, self.1, self.2, &payload, &mut wire).unwrap();
+        // DF is set on every segment: one that does not fit the path MTU
+        // (1500, less the IP header) would be dropped by IP, every time.
+        assert!(n <= PMTU as usize - 20, "a {n}-byte segment ({len} bytes of data, {} of header) exceeds the path MTU", n - len as usize);
         wire.truncate(n);
         self.0.push(wire);
     }
@@ -90,6 +94,8 @@ struct End {
     laddr: [u8; 4],
     raddr: [u8; 4],
     read_chunk: usize,
+    /// The largest send buffer seen.
+    max_sndbuf: u32,
 }
 
 fn init(iss: u32, irs: u32, wnd: u32, wscale: u8) -> ChildInit {
@@ -132,7 +138,8 @@ fn params(l: u16, r: u16, rcv_space: i32) -> ConnParams {
         hz: HZ,
         full_space: rcv_space,
         snd_cap: 256 * 1024,
-        pmtu: 1500,
+        sndbuf_init: None,
+        pmtu: PMTU,
         sysctls: ConnSysctls::DEFAULT,
     }
 }
@@ -154,6 +161,7 @@ impl End {
             laddr,
             raddr,
             read_chunk,
+            max_sndbuf: 0,
         }
     }
 
@@ -162,6 +170,7 @@ impl End {
     }
 
     fn apply(&mut self, t: u32) {
+        self.max_sndbuf = self.max_sndbuf.max(self.c.sndbuf());
         let ev = self.c.take_events();
         match ev.rtx_timer {
             TimerCmd::Keep => (),
@@ -199,6 +208,8 @@ impl End {
             let buf: Vec<u8> = (0..k as u64).map(|i| pattern(self.sent + i, self.side)).collect();
             let q = self.c.send_queue(&buf, false);
             if q == 0 {
+                // As sendmsg() before it waits (SOCK_NOSPACE).
+                self.c.set_nospace();
                 break;
             }
             self.sent += q as u64;
@@ -243,12 +254,30 @@ fn run(total_a: u64, total_b: u64, link: Link, seed: u64, rcv_space: i32, read_c
 
 #[allow(clippy::too_many_arguments)]
 fn run_snd(total_a: u64, total_b: u64, link: Link, seed: u64, rcv_space: i32, read_chunk: usize, snd: usize) -> (End, End, u32) {
+    run_cfg(total_a, total_b, link, seed, rcv_space, read_chunk, snd, None)
+}
+
+/// [`run_snd`] with autotuned send buffers starting at `sndbuf_init`
+/// (`Some`), or `snd` bytes each (`None`).
+#[allow(clippy::too_many_arguments)]
+fn run_cfg(
+    total_a: u64,
+    total_b: u64,
+    link: Link,
+    seed: u64,
+    rcv_space: i32,
+    read_chunk: usize,
+    snd: usize,
+    sndbuf_init: Option<u32>,
+) -> (End, End, u32) {
     let mut rng = Rng(seed | 1);
     let t0 = now(0);
     let mut pa = params(1, 2, rcv_space);
     pa.snd_cap = snd as u32;
+    pa.sndbuf_init = sndbuf_init;
     let mut pb = params(2, 1, rcv_space);
     pb.snd_cap = snd as u32;
+    pb.sndbuf_init = sndbuf_init;
     let ca = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &pa, store(snd), store(rcv_space as usize + 8192), store(8192), &t0);
     let cb = TcpConn::new(&init(5000, 1000, 65535 << 7, 7), &pb, store(snd), store(rcv_space as usize + 8192), store(8192), &t0);
     let mut ends = [End::new(ca, total_a, 0, A, B, read_chunk), End::new(cb, total_b, 1, B, A, read_chunk)];
@@ -449,4 +478,35 @@ fn big_windows_lossy_full_duplex() {
         check(&a, &b, 4 << 20, 4 << 20);
         assert!(t < 1_200_000, "took {t} ms");
     }
+}
+
+/// Send-buffer autotuning (`tcp_sndbuf_expand()`): an unlocked buffer
+/// starts at 2 x 10 segments of 4352 bytes (Linux's cost of a 1460-byte
+/// segment: 1460 + 320 + 320 rounded up to 4096, plus 256), grows with the
+/// congestion window while a writer waits for room, and stops at the cap.
+#[test]
+fn send_buffer_grows_with_cwnd() {
+    let t0 = now(0);
+    let mut p = params(1, 2, 1 << 20);
+    p.snd_cap = 4 << 20;
+    p.sndbuf_init = Some(16384);
+    let c = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &p, store(4 << 20), store(1 << 20), store(8192), &t0);
+    assert_eq!(c.sndbuf(), 2 * 10 * 4352);
+    let mut p = params(1, 2, 1 << 20);
+    p.snd_cap = 50_000;
+    p.sndbuf_init = Some(16384);
+    let c = TcpConn::new(&init(1000, 5000, 65535 << 7, 7), &p, store(4 << 20), store(1 << 20), store(8192), &t0);
+    assert_eq!(c.sndbuf(), 50_000, "capped");
+    // Locked (SO_SNDBUF): the size given, never more.
+    // (A 100 000-byte store is 25 chunks, one kept free: 98 304 bytes.)
+    let (a, _, _) = run_cfg(2 << 20, 0, Link { loss: 0, dup: 0, reorder: 0, delay: 5 }, 7, 1 << 20, 65536, 100_000, None);
+    assert_eq!((a.max_sndbuf, a.c.sndbuf()), (98_304, 98_304));
+    // Unlocked over a clean path: it grows past the initial size, to at
+    // most the cap, and every byte arrives.
+    let (a, b, _) = run_cfg(8 << 20, 0, Link { loss: 0, dup: 0, reorder: 0, delay: 5 }, 7, 3 << 20, 65536, 4 << 20, Some(16384));
+    assert_eq!(b.got, 8 << 20);
+    assert!(a.max_sndbuf > 2 * 10 * 4352, "grew: {}", a.max_sndbuf);
+    assert!(a.max_sndbuf <= 4 << 20);
+    assert_eq!(a.max_sndbuf % 4352, 0, "a whole number of segment costs: {}", a.max_sndbuf);
+    assert!(a.c.sndbuf() >= 2 * a.c.cong.snd_cwnd.min(100) * 4352 || a.c.sndbuf() == 4 << 20);
 }
