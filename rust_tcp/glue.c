@@ -228,6 +228,42 @@ void rust_tcp_glue_custom_sockopt(struct socket *sock)
 	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
 }
 
+/*
+ * What an accepted sock takes from its listener: sk_clone_lock() copies
+ * the whole sock, so the socket options set on the listener before the
+ * connection came (SO_REUSEADDR, SO_REUSEPORT, SO_BINDTODEVICE, locked
+ * SO_SNDBUF/SO_RCVBUF, timeouts, SO_LINGER, SO_KEEPALIVE, SO_MARK,
+ * SO_RCVLOWAT, SO_OOBINLINE, timestamping) hold on the child too; not
+ * SO_PRIORITY, which sk_clone_lock() resets to 0. Read without the
+ * listener's lock, as sk_clone_lock() does.
+ */
+void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l)
+{
+	static const int flags[] = { SOCK_LINGER, SOCK_KEEPOPEN, SOCK_URGINLINE, SOCK_DBG,
+				     SOCK_LOCALROUTE, SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS,
+				     SOCK_TSTAMP_NEW };
+	int i;
+
+	child->sk_reuse = l->sk_reuse;
+	child->sk_reuseport = l->sk_reuseport;
+	child->sk_bound_dev_if = READ_ONCE(l->sk_bound_dev_if);
+	/* The port is the listener's: a reset child lets it go (inet_put_port). */
+	child->sk_userlocks = l->sk_userlocks & ~SOCK_BINDPORT_LOCK;
+	if (l->sk_userlocks & SOCK_SNDBUF_LOCK)
+		child->sk_sndbuf = READ_ONCE(l->sk_sndbuf);
+	if (l->sk_userlocks & SOCK_RCVBUF_LOCK)
+		child->sk_rcvbuf = READ_ONCE(l->sk_rcvbuf);
+	child->sk_rcvtimeo = READ_ONCE(l->sk_rcvtimeo);
+	child->sk_sndtimeo = READ_ONCE(l->sk_sndtimeo);
+	child->sk_lingertime = READ_ONCE(l->sk_lingertime);
+	child->sk_mark = READ_ONCE(l->sk_mark);
+	child->sk_rcvlowat = READ_ONCE(l->sk_rcvlowat);
+	child->sk_uid = l->sk_uid;
+	for (i = 0; i < ARRAY_SIZE(flags); i++)
+		if (sock_flag(l, flags[i]))
+			sock_set_flag(child, flags[i]);
+}
+
 void rust_tcp_glue_sk_set_reuseport(struct sock *sk, bool on)
 {
 	sk->sk_reuseport = on;

@@ -83,6 +83,7 @@ bool rust_tcp_glue_can_bind_service(const struct net *net);
 /* Bitfields of struct sock_common, read with the compiler's layout. */
 int rust_tcp_glue_sk_reuse(const struct sock *sk);
 int rust_tcp_glue_sk_reuseport(const struct sock *sk);
+void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l);
 /* The sock's owner uid in its netns's user namespace (sk_uid). */
 unsigned int rust_tcp_glue_sk_uid(const struct sock *sk);
 /* sk_error_report() and sk->sk_state_change(): wake the socket's waiters. */

@@ -995,7 +995,6 @@ static double close_to_timewait(struct __test_metadata *_metadata, struct conn *
  */
 TEST_F_TIMEOUT(cls, timewait_holds_port, TIMEOUT)
 {
-	KNOWN_ISSUE(self->rust, "bind() next to a shortened TIME_WAIT is flaky");
 	if (self->rust)
 		tw_len(_metadata, self, "1000");
 	FOR_ROLES(a_client) {
@@ -1043,7 +1042,6 @@ TEST_F_TIMEOUT(cls, timewait_acks_retransmitted_fin, TIMEOUT)
 					     { 0, TH_FIN | TH_ACK, 0, 21, 12 } };
 	char buf[4];
 
-	KNOWN_ISSUE(self->rust, "an orphan in FIN_WAIT2 does not ACK the first FIN");
 	FOR_ROLES(a_client) {
 		struct conn k;
 
@@ -1075,7 +1073,6 @@ TEST_F_TIMEOUT(cls, timewait_acks_retransmitted_fin, TIMEOUT)
  */
 TEST_F_TIMEOUT(cls, timewait_rst, TIMEOUT)
 {
-	KNOWN_ISSUE(self->rust, "TIME_WAIT and RST (rfc1337) is flaky");
 	FOR_ROLES(a_client) {
 		for (int rfc1337 = 0; rfc1337 < 2; rfc1337++) {
 			struct conn k;

@@ -274,6 +274,86 @@ TEST_F_TIMEOUT(srv, accept_basics, TIMEOUT)
 	close(l);
 }
 
+/* A struct timeval option as microseconds, -1 on error. */
+static long long tv_opt(int fd, int opt)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len))
+		return -1;
+	return tv.tv_sec * 1000000LL + tv.tv_usec;
+}
+
+/*
+ * The accepted socket carries the listener's socket options, as
+ * sk_clone_lock()'s copy gives it in Linux: SO_REUSEADDR, SO_KEEPALIVE,
+ * SO_MARK, SO_RCVLOWAT, SO_OOBINLINE, SO_LINGER, locked SO_SNDBUF/SO_RCVBUF
+ * (the doubled values), the timeouts, TCP_NODELAY; but not SO_PRIORITY,
+ * which sk_clone_lock() resets to 0. A listener without them gives a child
+ * without them.
+ */
+TEST_F_TIMEOUT(srv, accepted_socket_inherits_options, TIMEOUT)
+{
+	struct timeval snd = { 2, 500000 };
+	struct linger lg = { 1, 7 }, got;
+	socklen_t len = sizeof(got);
+	int l = listener(_metadata, self, "0.0.0.0", 8), c, a, one = 1;
+	int prio = 5, mark = 7, lowat = 3, sndbuf = 65536, rcvbuf = 32768;
+
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd)));
+	ASSERT_EQ(0, setsockopt(l, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	c = client(self);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(1, queued(l));
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(1, sockopt_get(a, SOL_SOCKET, SO_REUSEADDR));
+	EXPECT_EQ(1, sockopt_get(a, SOL_SOCKET, SO_KEEPALIVE));
+	EXPECT_EQ(0, sockopt_get(a, SOL_SOCKET, SO_PRIORITY));
+	EXPECT_EQ(mark, sockopt_get(a, SOL_SOCKET, SO_MARK));
+	EXPECT_EQ(lowat, sockopt_get(a, SOL_SOCKET, SO_RCVLOWAT));
+	EXPECT_EQ(1, sockopt_get(a, SOL_SOCKET, SO_OOBINLINE));
+	EXPECT_EQ(2 * sndbuf, sockopt_get(a, SOL_SOCKET, SO_SNDBUF));
+	EXPECT_EQ(2 * rcvbuf, sockopt_get(a, SOL_SOCKET, SO_RCVBUF));
+	ASSERT_EQ(0, getsockopt(a, SOL_SOCKET, SO_LINGER, &got, &len));
+	EXPECT_EQ(1, got.l_onoff);
+	EXPECT_EQ(7, got.l_linger);
+	EXPECT_EQ(2500000, tv_opt(a, SO_SNDTIMEO));
+	EXPECT_EQ(5000000, tv_opt(a, SO_RCVTIMEO));	/* listener() set it */
+	EXPECT_EQ(1, sockopt_get(a, IPPROTO_TCP, TCP_NODELAY));
+	close(a);
+	close(c);
+	close(l);
+
+	/* Defaults stay defaults. */
+	self->port++;
+	l = listener(_metadata, self, "0.0.0.0", 8);
+	c = client(self);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(1, queued(l));
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(0, sockopt_get(a, SOL_SOCKET, SO_REUSEADDR));
+	EXPECT_EQ(0, sockopt_get(a, SOL_SOCKET, SO_KEEPALIVE));
+	EXPECT_EQ(0, sockopt_get(a, SOL_SOCKET, SO_PRIORITY));
+	EXPECT_EQ(1, sockopt_get(a, SOL_SOCKET, SO_RCVLOWAT));
+	EXPECT_EQ(0, tv_opt(a, SO_SNDTIMEO));
+	EXPECT_EQ(0, sockopt_get(a, IPPROTO_TCP, TCP_NODELAY));
+	close(a);
+	close(c);
+	close(l);
+}
+
 TEST_F_TIMEOUT(srv, accept4_flags_and_errors, TIMEOUT)
 {
 	int l, c, c2, a, fd;

@@ -493,6 +493,8 @@ impl SockRef {
             let sk = alloc(raw_net, family, kernel::bindings::GFP_ATOMIC, false)?;
             b::sock_init_data(core::ptr::null_mut(), sk.raw);
             init_tail(sk.raw);
+            // The listener's socket options (sk_clone_lock's copy).
+            b::rust_tcp_glue_sk_inherit(sk.raw, listener.raw);
             Ok(sk)
         }
     }
