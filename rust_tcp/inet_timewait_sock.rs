@@ -93,7 +93,9 @@ pub(crate) fn time_wait(sk: &Sock<'_>, substate: u8, timeo_ms: u32) {
     let tw = Arc::pin_init(
         pin_init!(TimeWait {
             tuple,
-            net: NetRef::new(&net),
+            // SAFETY: a timewait sock lives in this netns's tables, which
+            // `purge` empties in `rust_tcp_net_exit` before the netns goes.
+            net: unsafe { NetRef::new(&net) },
             reuse: sk.reuse(),
             reuseport: sk.reuseport(),
             uid: sk.uid(),

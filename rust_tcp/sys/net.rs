@@ -234,12 +234,15 @@ unsafe impl Send for NetRef {}
 unsafe impl Sync for NetRef {}
 
 impl NetRef {
-    /// # Invariant
+    /// A pointer to `net` that does not keep it alive.
     ///
-    /// The holder must be purged at netns exit (see the type's invariant).
-    pub(crate) fn new(net: &Net<'_>) -> Self {
-        // INVARIANT: the holders (timewait socks) are purged by
-        // `inet_timewait_sock::purge` in `rust_tcp_net_exit`.
+    /// # Safety
+    ///
+    /// The value must be dropped before `net` is freed: its holder must be
+    /// one of the objects `rust_tcp_net_exit` destroys (today timewait
+    /// socks, by `inet_timewait_sock::purge`).
+    pub(crate) unsafe fn new(net: &Net<'_>) -> Self {
+        // INVARIANT: the caller's contract.
         Self { raw: net.raw }
     }
 
