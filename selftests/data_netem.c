@@ -201,6 +201,9 @@ static void run_flows(struct __test_metadata *_metadata, FIXTURE_DATA(netem) *se
 			EXPECT_EQ(0, st);
 		}
 	ksft_print_msg("all flows done in %.1f s\n", now_s() - t0);
+	/* No segment outgrew the MTU (SACK blocks next to full-sized data). */
+	EXPECT_EQ(0, ip_frag_fails(self->h.ns_c));
+	EXPECT_EQ(0, ip_frag_fails(self->h.ns_s));
 	for (int i = 0; i < NFLOWS; i++) {
 		struct flow *f = &flows[i];
 		uint64_t seed = 0x1000 + i;
