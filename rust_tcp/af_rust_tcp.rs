@@ -54,7 +54,7 @@ impl StreamOps for TcpStream {
             accept_queue_nonempty: sk.ack_backlog() > 0,
             rcv_nxt: SeqNum(0),
             copied_seq: SeqNum(0),
-            rcvlowat: 1,
+            rcvlowat: sk.rcvlowat().max(1),
             urg_at_copied: false,
             urg_valid: false,
             memory_pressure: false,
@@ -80,6 +80,10 @@ impl StreamOps for TcpStream {
             c.set_nospace();
         }
         mask
+    }
+
+    fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>> {
+        crate::tcp::ioctl(sk, cmd)
     }
 
     fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {

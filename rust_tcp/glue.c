@@ -264,6 +264,18 @@ void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l)
 			sock_set_flag(child, flags[i]);
 }
 
+/* An ioctl's int answer to user space (the (int __user *)arg of tcp_ioctl). */
+int rust_tcp_glue_put_user_int(unsigned long arg, int val)
+{
+	return put_user(val, (int __user *)arg);
+}
+
+/* sk_rcvlowat (SO_RCVLOWAT), as sock_rcvlowat() reads it. */
+int rust_tcp_glue_sk_rcvlowat(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvlowat);
+}
+
 void rust_tcp_glue_sk_set_reuseport(struct sock *sk, bool on)
 {
 	sk->sk_reuseport = on;

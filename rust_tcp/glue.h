@@ -84,6 +84,8 @@ bool rust_tcp_glue_can_bind_service(const struct net *net);
 int rust_tcp_glue_sk_reuse(const struct sock *sk);
 int rust_tcp_glue_sk_reuseport(const struct sock *sk);
 void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l);
+int rust_tcp_glue_put_user_int(unsigned long arg, int val);
+int rust_tcp_glue_sk_rcvlowat(const struct sock *sk);
 /* The sock's owner uid in its netns's user namespace (sk_uid). */
 unsigned int rust_tcp_glue_sk_uid(const struct sock *sk);
 /* sk_error_report() and sk->sk_state_change(): wake the socket's waiters. */

@@ -627,9 +627,12 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
     let peek = flags & msg::PEEK != 0;
     let mut timeo = sk.rcvtimeo(flags & msg::DONTWAIT != 0);
     let len = m.left();
-    // sock_rcvlowat(): never 0, even for a zero-length read, which so
-    // reports EAGAIN (or blocks) when nothing is there, as Linux does.
-    let target = if flags & msg::WAITALL != 0 { len.max(1) } else { 1 };
+    // sock_rcvlowat(): the whole length with MSG_WAITALL, else SO_RCVLOWAT
+    // bytes (at most the length); never 0, even for a zero-length read,
+    // which so reports EAGAIN (or blocks) when nothing is there, as Linux
+    // does.
+    let lowat = usize::try_from(sk.rcvlowat()).unwrap_or(1);
+    let target = if flags & msg::WAITALL != 0 { len } else { lowat.min(len) }.max(1);
     let mut copied = 0usize;
     let mut bounce = KVVec::from_elem(0u8, len.clamp(1, BOUNCE), GFP_KERNEL)?;
     loop {
@@ -698,6 +701,34 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
     }
     Ok(copied)
 }
+
+/// `tcp_ioctl()`: SIOCINQ (FIONREAD), SIOCOUTQ (TIOCOUTQ), SIOCOUTQNSD,
+/// SIOCATMARK; `None` for any other command.
+pub(crate) fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>> {
+    let state = sk.state();
+    let handshake = state == SYN_SENT || state == SYN_RECV;
+    let i = sk.tcp().inner.lock();
+    let c = i.est.as_ref();
+    let v = match cmd {
+        SIOCINQ | SIOCOUTQ | SIOCOUTQNSD if state == LISTEN => return Err(EINVAL),
+        // tcp_inq(): unread bytes, the FIN not counted.
+        SIOCINQ => c.filter(|_| !handshake).map_or(0, |c| c.rcv_queued()),
+        // write_seq - snd_una: unacknowledged bytes (and FIN).
+        SIOCOUTQ => c.filter(|_| !handshake).map_or(0, |c| c.snd.write_seq.0.wrapping_sub(c.snd.snd_una.0)),
+        // write_seq - snd_nxt: bytes not yet sent.
+        SIOCOUTQNSD => c.filter(|_| !handshake).map_or(0, |c| c.snd.write_seq.0.wrapping_sub(c.snd.snd_nxt.0)),
+        // No urgent data is ever marked.
+        SIOCATMARK => 0,
+        _ => return Ok(None),
+    };
+    Ok(Some(v.min(i32::MAX as u32) as i32))
+}
+
+/// ioctl numbers (uapi/asm-generic/ioctls.h, uapi/linux/sockios.h).
+const SIOCINQ: u32 = 0x541b;
+const SIOCOUTQ: u32 = 0x5411;
+const SIOCOUTQNSD: u32 = 0x894b;
+const SIOCATMARK: u32 = 0x8905;
 
 /// `inet_shutdown()` + `tcp_shutdown()`.
 pub(crate) fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result {

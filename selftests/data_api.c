@@ -15,7 +15,10 @@
  * as the accepted end; B, its peer, is Linux. No socket has a timeout
  * unless the test sets one; the harness timeout bounds a hang.
  */
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 
 #include "data_common.h"
@@ -592,6 +595,98 @@ TEST_F_TIMEOUT(api, reset_reaches_reader, TIMEOUT)
 		EXPECT_EQ(0, recv(a, buf, sizeof(buf), 0));
 		close(a);
 	}
+}
+
+/* An int ioctl's answer, or -errno. */
+static int ioctl_int(int fd, unsigned long cmd)
+{
+	int v = -1;
+
+	return ioctl(fd, cmd, &v) ? -errno : v;
+}
+
+/*
+ * The queue-size ioctls of tcp_ioctl: SIOCINQ/FIONREAD counts unread
+ * bytes (not the FIN), SIOCOUTQ unacknowledged ones and SIOCOUTQNSD unsent
+ * ones, SIOCATMARK is 0 without urgent data; on a listener the queue
+ * sizes are EINVAL. SO_RCVLOWAT: poll() reports POLLIN only once that
+ * many bytes are there, a blocking recv() waits for them, a non-blocking
+ * one returns what there is. (A reader that already took part of its
+ * low-water mark is not woken by Linux until the rest reaches the mark
+ * anew, tcp_data_ready's test: not exercised.)
+ */
+TEST_F_TIMEOUT(api, ioctls_and_rcvlowat, TIMEOUT)
+{
+	char buf[16];
+	int a, b, l, lowat = 5;
+	double t0;
+
+	FOR_ROLES(a_client) {
+		conn(_metadata, self, a_client, &a, &b);
+		EXPECT_EQ(0, ioctl_int(a, FIONREAD));
+		ASSERT_EQ(10, send(b, "0123456789", 10, 0));
+		EXPECT_EQ(1, wait_ev(a, POLLIN, 2000));
+		EXPECT_EQ(10, ioctl_int(a, SIOCINQ));
+		EXPECT_EQ(4, recv(a, buf, 4, 0));
+		EXPECT_EQ(6, ioctl_int(a, FIONREAD));
+		ASSERT_EQ(0, shutdown(b, SHUT_WR));
+		EXPECT_EQ(1, wait_ev(a, POLLRDHUP, 2000));
+		EXPECT_EQ(6, ioctl_int(a, SIOCINQ));
+		EXPECT_EQ(6, recv(a, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, ioctl_int(a, SIOCINQ));
+		EXPECT_EQ(0, ioctl_int(a, SIOCATMARK));
+		/* Sent and acknowledged: nothing left in either count. */
+		ASSERT_EQ(100, send(a, buf, 100, 0));
+		EXPECT_LE(0, ioctl_int(a, SIOCOUTQ));
+		EXPECT_GE(100, ioctl_int(a, SIOCOUTQ));
+		EXPECT_GE(ioctl_int(a, SIOCOUTQ), ioctl_int(a, SIOCOUTQNSD));
+		for (int i = 0; i < 40 && ioctl_int(a, SIOCOUTQ); i++)
+			msleep(50);
+		EXPECT_EQ(0, ioctl_int(a, SIOCOUTQ));
+		EXPECT_EQ(0, ioctl_int(a, SIOCOUTQNSD));
+		close(a);
+		close(b);
+
+		/* SO_RCVLOWAT 5: 3 bytes are not enough to read. */
+		conn(_metadata, self, a_client, &a, &b);
+		ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)));
+		EXPECT_EQ(5, sockopt_get(a, SOL_SOCKET, SO_RCVLOWAT));
+		if (fork() == 0) {
+			msleep(200);
+			if (send(b, "abc", 3, 0) != 3)
+				_exit(1);
+			msleep(300);
+			_exit(send(b, "de", 2, 0) == 2 ? 0 : 1);
+		}
+		t0 = now_s();
+		EXPECT_EQ(5, recv(a, buf, sizeof(buf), 0));
+		EXPECT_LT(0.45, now_s() - t0);
+		EXPECT_EQ(0, memcmp(buf, "abcde", 5));
+		wait(NULL);
+		ASSERT_EQ(3, send(b, "fgh", 3, 0));
+		EXPECT_EQ(0, wait_ev(a, POLLIN, 300));
+		EXPECT_EQ(3, ioctl_int(a, FIONREAD));
+		EXPECT_EQ(EV_W, revents_now(a, ALL_EV));
+		ASSERT_EQ(2, send(b, "ij", 2, 0));
+		EXPECT_EQ(1, wait_ev(a, POLLIN, 2000));
+		EXPECT_EQ(5, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+		ASSERT_EQ(3, send(b, "klm", 3, 0));
+		EXPECT_EQ(0, wait_ev(a, POLLIN, 300));
+		EXPECT_EQ(3, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
+		close(a);
+		close(b);
+	}
+
+	/* A listener has no queues to measure. */
+	ASSERT_EQ(0, netns_enter(self->h.ns_s));
+	l = socket(self->fam, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind_to(l, SERVER_ADDR, self->port++));
+	ASSERT_EQ(0, listen(l, 1));
+	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCINQ));
+	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQ));
+	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQNSD));
+	close(l);
 }
 
 /*

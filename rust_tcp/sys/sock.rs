@@ -149,6 +149,13 @@ impl<'a> Sock<'a> {
         unsafe { b::rust_tcp_glue_sk_reuse(self.raw) != 0 }
     }
 
+    /// SO_RCVLOWAT (`sk_rcvlowat`, at least 1).
+    pub(crate) fn rcvlowat(&self) -> i32 {
+        // SAFETY: `raw` is a live sock (type invariant); a racy int read,
+        // READ_ONCE in the glue.
+        unsafe { b::rust_tcp_glue_sk_rcvlowat(self.raw) }
+    }
+
     /// SO_REUSEPORT (`sk_reuseport`).
     pub(crate) fn reuseport(&self) -> bool {
         // SAFETY: as in `reuse`.

@@ -96,6 +96,10 @@ pub(crate) trait StreamOps {
     /// shutdown(): `state` is `socket->state`, updated as `inet_shutdown`
     /// does. Called under the socket lock.
     fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result;
+    /// ioctl() of a command whose answer is an int (`tcp_ioctl`): the
+    /// value, or `None` for a command the protocol does not know (the
+    /// socket core then tries its device ioctls).
+    fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>>;
 }
 
 /// The data of a sendmsg()/recvmsg() call: its `msghdr`'s iterator over
@@ -389,6 +393,23 @@ impl<T: StreamOps> Adapter<T> {
 
     /// # Safety
     ///
+    /// Called by the socket layer as `proto_ops.ioctl`: `arg` is the
+    /// caller's argument, a user pointer for the commands answered here.
+    unsafe extern "C" fn ioctl(sock: *mut b::socket, cmd: c_uint, arg: kernel::ffi::c_ulong) -> c_int {
+        from_result(|| {
+            // INVARIANT: an ioctl callback on our socket.
+            let s = Socket { raw: sock };
+            match s.with_sk(|sk| T::ioctl(sk, cmd))? {
+                // SAFETY: `arg` is the caller's user pointer (put_user
+                // checks it).
+                Some(v) => to_result(unsafe { b::rust_tcp_glue_put_user_int(arg, v) }).map(|()| 0),
+                None => Err(crate::sys::errno(b::ENOIOCTLCMD)),
+            }
+        })
+    }
+
+    /// # Safety
+    ///
     /// Called by the socket layer as `proto_ops.shutdown`.
     unsafe extern "C" fn shutdown(sock: *mut b::socket, how: c_int) -> c_int {
         from_result(|| {
@@ -418,7 +439,7 @@ impl<T: StreamOps> Adapter<T> {
             accept: Some(Self::accept),
             getname: Some(Self::getname),
             poll: Some(Self::poll),
-            ioctl: Some(b::sock_no_ioctl),
+            ioctl: Some(Self::ioctl),
             listen: Some(Self::listen),
             setsockopt: Some(Self::setsockopt),
             getsockopt: Some(Self::getsockopt),
