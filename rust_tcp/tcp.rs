@@ -551,6 +551,10 @@ pub(crate) fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
 
 fn sendmsg_inner(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32, timeo: &mut Timeo) -> Result<usize> {
     let epipe = || crate::sys::errno(b::EPIPE);
+    if flags & msg::OOB != 0 {
+        // Urgent data is not sent (Linux sets the urgent pointer).
+        return Err(crate::sys::errno(b::EOPNOTSUPP));
+    }
     // sk_stream_wait_connect().
     loop {
         let s = sk.state();
@@ -619,12 +623,24 @@ fn sendmsg_inner(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32, 
     Ok(copied)
 }
 
-/// `tcp_recvmsg_locked()`.
+/// `tcp_recvmsg()`/`tcp_recvmsg_locked()`.
 pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+    if flags & msg::ERRQUEUE != 0 {
+        // inet_recv_error(): TCP queues no errors here, so it is empty.
+        return Err(EAGAIN);
+    }
     if sk.state() == LISTEN {
         return Err(crate::sys::errno(b::ENOTCONN));
     }
+    if flags & msg::OOB != 0 {
+        // tcp_recv_urg() without urgent data: the urgent pointer of
+        // received segments is not acted on, so there never is any.
+        return Err(EINVAL);
+    }
     let peek = flags & msg::PEEK != 0;
+    // MSG_TRUNC: the bytes are consumed (or, with MSG_PEEK, counted)
+    // without being copied.
+    let trunc = flags & msg::TRUNC != 0;
     let mut timeo = sk.rcvtimeo(flags & msg::DONTWAIT != 0);
     let len = m.left();
     // sock_rcvlowat(): the whole length with MSG_WAITALL, else SO_RCVLOWAT
@@ -649,7 +665,7 @@ pub(crate) fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: 
             }
         };
         if got > 0 {
-            let out = m.copy_to(&bounce[..got]);
+            let out = if trunc { got } else { m.copy_to(&bounce[..got]) };
             if !peek {
                 with_conn(sk, |c, tx| c.recv_done(out as u32, tx, &now()));
             }

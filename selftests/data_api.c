@@ -690,6 +690,44 @@ TEST_F_TIMEOUT(api, ioctls_and_rcvlowat, TIMEOUT)
 }
 
 /*
+ * recv() flags beyond the usual: MSG_TRUNC consumes bytes without copying
+ * them (a NULL buffer is fine) and, with MSG_PEEK, counts them without
+ * consuming; MSG_OOB is EINVAL when no urgent data came; MSG_ERRQUEUE is
+ * EAGAIN (TCP queues no errors). On a listener, recv() is ENOTCONN but
+ * MSG_ERRQUEUE still EAGAIN.
+ */
+TEST_F_TIMEOUT(api, recv_flags, TIMEOUT)
+{
+	char buf[16];
+	int a, b, l;
+
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(10, send(b, "0123456789", 10, 0));
+	EXPECT_EQ(1, wait_ev(a, POLLIN, 2000));
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), MSG_OOB));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), MSG_ERRQUEUE));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(10, recv(a, NULL, sizeof(buf), MSG_PEEK | MSG_TRUNC));
+	EXPECT_EQ(3, recv(a, NULL, 3, MSG_TRUNC));
+	EXPECT_EQ(7, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "3456789", 7));
+	close(a);
+	close(b);
+
+	ASSERT_EQ(0, netns_enter(self->h.ns_s));
+	l = socket(self->fam, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind_to(l, SERVER_ADDR, self->port++));
+	ASSERT_EQ(0, listen(l, 1));
+	EXPECT_EQ(-1, recv(l, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-1, recv(l, buf, sizeof(buf), MSG_ERRQUEUE));
+	EXPECT_EQ(EAGAIN, errno);
+	close(l);
+}
+
+/*
  * Every way to move bytes: write/read, writev/readv (scattered and
  * gathered), sendmsg/recvmsg (recvmsg reports no address: msg_namelen 0,
  * and no flags), sendto with an address (ignored on a connected socket),

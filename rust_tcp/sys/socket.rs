@@ -135,7 +135,10 @@ impl Msg {
 
 /// `MSG_*` flags (uapi, fixed by ABI).
 pub(crate) mod msg {
+    pub(crate) const OOB: i32 = 0x1;
     pub(crate) const PEEK: i32 = 0x2;
+    pub(crate) const TRUNC: i32 = 0x20;
+    pub(crate) const ERRQUEUE: i32 = 0x2000;
     pub(crate) const DONTWAIT: i32 = 0x40;
     pub(crate) const WAITALL: i32 = 0x100;
     pub(crate) const NOSIGNAL: i32 = 0x4000;
