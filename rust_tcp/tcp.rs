@@ -343,8 +343,10 @@ fn conn_sysctls(net: &Net<'_>) -> ConnSysctls {
     s
 }
 
-/// Largest send ring: `tcp_wmem[2]`, as far as autotuning would take it.
-const SND_RING_MAX: u32 = 4 << 20;
+/// Largest send ring: `tcp_wmem[2]`'s 4 MiB, less the one chunk the ring
+/// keeps free, so that its slot table (one more slot than the ring's
+/// chunks) is exactly 1024 pointers: 8 KiB.
+const SND_RING_MAX: u32 = (4 << 20) - crate::proto::seqbuf::CHUNK as u32;
 
 /// Sets up the connection state of a sock that just became ESTABLISHED
 /// (`tcp_init_transfer()`): its rings and the decision state. On

@@ -5,11 +5,14 @@
 //! (softirq) and the send path (under the sock's spinlock) write them.
 
 use crate::proto::seqbuf::{ChunkStore, CHUNK};
+use kernel::alloc::flags::__GFP_ZERO;
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 
-/// Slots of page-sized chunks, allocated on first write.
-pub(crate) struct KStore(KVec<Option<KVec<u8>>>);
+/// Slots of page-sized chunks, allocated on first write. A slot is one
+/// pointer (`None` is null), so the table of a 4 MiB ring is 8 KiB: the
+/// largest kmalloc cache, not a high-order page allocation per connection.
+pub(crate) struct KStore(KVec<Option<KBox<[u8; CHUNK]>>>);
 
 impl KStore {
     /// A store for a ring of `bytes` bytes (one chunk more, see
@@ -25,21 +28,30 @@ impl KStore {
     }
 }
 
+/// A zeroed chunk, allocated in place (a `[u8; CHUNK]` built on the stack
+/// and moved would cost 4 KiB of kernel stack).
+fn zeroed_chunk() -> Option<KBox<[u8; CHUNK]>> {
+    let b = KBox::<[u8; CHUNK]>::new_uninit(GFP_ATOMIC | __GFP_ZERO).ok()?;
+    // SAFETY: __GFP_ZERO zeroed the allocation, and all-zero bytes are a
+    // valid `[u8; CHUNK]`.
+    Some(unsafe { b.assume_init() })
+}
+
 impl ChunkStore for KStore {
     fn slots(&self) -> usize {
         self.0.len()
     }
 
     fn chunk(&self, i: usize) -> Option<&[u8]> {
-        self.0.get(i)?.as_deref()
+        self.0.get(i)?.as_deref().map(|c| &c[..])
     }
 
     fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
         let slot = self.0.get_mut(i)?;
         if slot.is_none() {
-            *slot = Some(KVec::from_elem(0u8, CHUNK, GFP_ATOMIC).ok()?);
+            *slot = Some(zeroed_chunk()?);
         }
-        slot.as_deref_mut()
+        slot.as_deref_mut().map(|c| &mut c[..])
     }
 
     fn release(&mut self, i: usize) {
