@@ -15,11 +15,12 @@ use crate::proto::af_inet::{
 use crate::proto::tcp_timer::MAX_TCP_SYNCNT;
 use crate::sys::net::Sysctl;
 use crate::sys::sock::{Sock, SockLockGuard, SockRef, WaitFor};
-use crate::sys::socket::{Family, Msg, Name, StreamOps, SOL_SOCKET, SO_REUSEPORT};
+use crate::sys::socket::{Family, Msg, Name, OptVal, StreamOps, SOL_SOCKET, SO_REUSEPORT};
 use crate::proto::seq::SeqNum;
+use crate::proto::tcp_conn::TcpInfo;
 use crate::proto::tcp_fin::{tcp_poll, PollInput};
 use crate::tcp_ipv4::connect_errno;
-use crate::tcp_states::{CLOSE, SYN_RECV, SYN_SENT};
+use crate::tcp_states::{CLOSE, LISTEN, SYN_RECV, SYN_SENT};
 use kernel::prelude::*;
 
 /// TCP stream sockets: the family's only protocol.
@@ -241,20 +242,59 @@ impl StreamOps for TcpStream {
         }
     }
 
-    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32> {
-        match (level, optname) {
-            (SOL_TCP, TCP_SYNCNT) => {
-                let own = sk.tcp().inner.lock().syn_retries;
-                Ok(if own != 0 {
-                    i32::from(own)
-                } else {
-                    sk.net().sysctl(Sysctl::RUST_TCP_SYSCTL_SYN_RETRIES)
-                })
-            }
-            (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.tcp().inner.lock().bind_address_no_port)),
-            (SOL_TCP, TCP_NODELAY) => Ok(i32::from(sk.tcp().inner.lock().nodelay)),
-            _ => Err(errno(b::EOPNOTSUPP)),
+    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<OptVal> {
+        if (level, optname) == (SOL_TCP, TCP_INFO) {
+            return Ok(OptVal::TcpInfo(tcp_info(sk)));
         }
+        getsockopt_int(sk, level, optname).map(OptVal::Int)
+    }
+}
+
+/// `tcp_get_info()`: a connection's own account, or what a socket without
+/// one reports (its state; a listener's accept queue length and limit in
+/// `unacked`/`sacked`; `tcp_init_sock()`'s defaults).
+fn tcp_info(sk: &Sock<'_>) -> TcpInfo {
+    let now = crate::tcp::now();
+    if let Some(c) = sk.tcp().inner.lock().est.as_ref() {
+        let mut i = c.info(&now);
+        // A connection that ended reports CLOSE, as its sock does.
+        i.state = sk.state();
+        return i;
+    }
+    let state = sk.state();
+    let (unacked, sacked) = if state == LISTEN {
+        (sk.ack_backlog(), sk.max_ack_backlog())
+    } else {
+        (0, 0)
+    };
+    TcpInfo {
+        state,
+        unacked,
+        sacked,
+        rto_us: 1_000_000,
+        rttvar_us: 250_000,
+        snd_mss: 536,
+        snd_cwnd: 10,
+        snd_ssthresh: 0x7fff_ffff,
+        reordering: 3,
+        min_rtt_us: u32::MAX,
+        ..TcpInfo::default()
+    }
+}
+
+fn getsockopt_int(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32> {
+    match (level, optname) {
+        (SOL_TCP, TCP_SYNCNT) => {
+            let own = sk.tcp().inner.lock().syn_retries;
+            Ok(if own != 0 {
+                i32::from(own)
+            } else {
+                sk.net().sysctl(Sysctl::RUST_TCP_SYSCTL_SYN_RETRIES)
+            })
+        }
+        (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.tcp().inner.lock().bind_address_no_port)),
+        (SOL_TCP, TCP_NODELAY) => Ok(i32::from(sk.tcp().inner.lock().nodelay)),
+        _ => Err(errno(b::EOPNOTSUPP)),
     }
 }
 
@@ -265,6 +305,7 @@ const IP_BIND_ADDRESS_NO_PORT: i32 = 24;
 const SOL_TCP: i32 = 6;
 const TCP_SYNCNT: i32 = 7;
 const TCP_NODELAY: i32 = 1;
+const TCP_INFO: i32 = 11;
 
 /// `inet_wait_for_connect()` sleeps until the socket leaves SYN_SENT and
 /// SYN_RECV.

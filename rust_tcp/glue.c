@@ -326,6 +326,71 @@ int rust_tcp_glue_getsockopt_int(char __user *optval, int __user *optlen, int va
 	return 0;
 }
 
+/* getsockopt(TCP_INFO): tcp_get_info()'s struct, min(len, sizeof) bytes. */
+int rust_tcp_glue_getsockopt_tcp_info(char __user *optval, int __user *optlen,
+				      const struct rust_tcp_info *src)
+{
+	struct tcp_info info;
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	memset(&info, 0, sizeof(info));
+	info.tcpi_state = src->state;
+	info.tcpi_ca_state = src->ca_state;
+	info.tcpi_retransmits = src->retransmits;
+	info.tcpi_probes = src->probes;
+	info.tcpi_backoff = src->backoff;
+	info.tcpi_options = src->options;
+	info.tcpi_snd_wscale = src->snd_wscale;
+	info.tcpi_rcv_wscale = src->rcv_wscale;
+	info.tcpi_rto = src->rto;
+	info.tcpi_ato = src->ato;
+	info.tcpi_snd_mss = src->snd_mss;
+	info.tcpi_rcv_mss = src->rcv_mss;
+	info.tcpi_unacked = src->unacked;
+	info.tcpi_sacked = src->sacked;
+	info.tcpi_lost = src->lost;
+	info.tcpi_retrans = src->retrans;
+	info.tcpi_last_data_sent = src->last_data_sent;
+	info.tcpi_last_data_recv = src->last_data_recv;
+	info.tcpi_last_ack_recv = src->last_ack_recv;
+	info.tcpi_pmtu = src->pmtu;
+	info.tcpi_rcv_ssthresh = src->rcv_ssthresh;
+	info.tcpi_rtt = src->rtt;
+	info.tcpi_rttvar = src->rttvar;
+	info.tcpi_snd_ssthresh = src->snd_ssthresh;
+	info.tcpi_snd_cwnd = src->snd_cwnd;
+	info.tcpi_advmss = src->advmss;
+	info.tcpi_reordering = src->reordering;
+	info.tcpi_rcv_space = src->rcv_space;
+	info.tcpi_total_retrans = src->total_retrans;
+	info.tcpi_bytes_acked = src->bytes_acked;
+	info.tcpi_bytes_received = src->bytes_received;
+	info.tcpi_segs_out = src->segs_out;
+	info.tcpi_segs_in = src->segs_in;
+	info.tcpi_notsent_bytes = src->notsent_bytes;
+	info.tcpi_min_rtt = src->min_rtt;
+	info.tcpi_data_segs_in = src->data_segs_in;
+	info.tcpi_data_segs_out = src->data_segs_out;
+	info.tcpi_delivered = src->delivered;
+	info.tcpi_snd_wnd = src->snd_wnd;
+	info.tcpi_rcv_wnd = src->rcv_wnd;
+	info.tcpi_reord_seen = src->reord_seen;
+	info.tcpi_bytes_sent = src->bytes_sent;
+	info.tcpi_bytes_retrans = src->bytes_retrans;
+	info.tcpi_total_rto = src->total_rto;
+	info.tcpi_total_rto_recoveries = src->total_rto_recoveries;
+	len = min_t(unsigned int, len, sizeof(info));
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, &info, len))
+		return -EFAULT;
+	return 0;
+}
+
 int rust_tcp_glue_mod_timer_ms(struct timer_list *timer, unsigned int ms)
 {
 	return mod_timer(timer, jiffies + msecs_to_jiffies(ms));

@@ -85,6 +85,22 @@ int rust_tcp_glue_sk_reuse(const struct sock *sk);
 int rust_tcp_glue_sk_reuseport(const struct sock *sk);
 void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l);
 int rust_tcp_glue_put_user_int(unsigned long arg, int val);
+
+/* struct tcp_info's values, laid out by C (it has bitfields). */
+struct rust_tcp_info {
+	u8 state, ca_state, retransmits, probes, backoff, options, snd_wscale, rcv_wscale;
+	u32 rto, ato, snd_mss, rcv_mss, unacked, sacked, lost, retrans;
+	u32 last_data_sent, last_data_recv, last_ack_recv;
+	u32 pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
+	u32 rcv_space, total_retrans;
+	u64 bytes_acked, bytes_received;
+	u32 segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+	u32 delivered, snd_wnd, rcv_wnd, reord_seen;
+	u64 bytes_sent, bytes_retrans;
+	u16 total_rto, total_rto_recoveries;
+};
+int rust_tcp_glue_getsockopt_tcp_info(char __user *optval, int __user *optlen,
+				      const struct rust_tcp_info *src);
 int rust_tcp_glue_sk_rcvlowat(const struct sock *sk);
 /* The sock's owner uid in its netns's user namespace (sk_uid). */
 unsigned int rust_tcp_glue_sk_uid(const struct sock *sk);

@@ -351,7 +351,7 @@ const SND_RING_MAX: u32 = (4 << 20) - crate::proto::seqbuf::CHUNK as u32;
 /// Sets up the connection state of a sock that just became ESTABLISHED
 /// (`tcp_init_transfer()`): its rings and the decision state. On
 /// allocation failure the sock has no data path and is reset by the caller.
-pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu: u32) -> Result {
+pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu: u32, active: bool) -> Result {
     let Some(t) = i.tuple else { return Err(EINVAL) };
     let net = sk.net();
     let full_space = crate::tcp_ipv4::full_space(sk).max(4096);
@@ -380,6 +380,7 @@ pub(crate) fn conn_init(sk: &Sock<'_>, i: &mut TcpInner, init: &ChildInit, pmtu:
         full_space,
         snd_cap,
         sndbuf_init,
+        active,
         pmtu,
         sysctls: conn_sysctls(&net),
     };

@@ -139,7 +139,7 @@ fn establish(sk: &Sock<'_>, i: &mut TcpInner, init: &ConnInit) {
     // The active side's advmss already has the timestamp option taken
     // off (tcp_connect_init); the path MTU is what it came from.
     let pmtu = u32::from(init.sock.advmss) + 40 + u32::from(init.sock.tcp_header_len).saturating_sub(20);
-    if crate::tcp::conn_init(sk, i, &init.sock, pmtu).is_err() {
+    if crate::tcp::conn_init(sk, i, &init.sock, pmtu, true).is_err() {
         pr_warn!("no memory for a connection's buffers\n");
     }
 }

@@ -493,7 +493,7 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
         ci.inet_id = crate::sys::random_u32() as u16;
         // Inherited from the listener (inet_csk_clone_lock copies it).
         ci.nodelay = nodelay;
-        if crate::tcp::conn_init(&child, &mut ci, init, u32::from(init.advmss) + 40).is_err() {
+        if crate::tcp::conn_init(&child, &mut ci, init, u32::from(init.advmss) + 40, false).is_err() {
             drop(ci);
             rt.inc(Mib::ListenDrops);
             return;

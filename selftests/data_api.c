@@ -728,6 +728,141 @@ TEST_F_TIMEOUT(api, recv_flags, TIMEOUT)
 }
 
 /*
+ * struct tcp_info as Linux 6.12's uapi <linux/tcp.h> lays it out (glibc's
+ * <netinet/tcp.h>, which common.h needs, has only its first fields, and
+ * the two headers cannot be included together).
+ */
+struct tcp_info_612 {
+	uint8_t tcpi_state, tcpi_ca_state, tcpi_retransmits, tcpi_probes, tcpi_backoff,
+		tcpi_options;
+	uint8_t tcpi_snd_wscale : 4, tcpi_rcv_wscale : 4;
+	uint8_t tcpi_delivery_rate_app_limited : 1, tcpi_fastopen_client_fail : 2;
+	uint32_t tcpi_rto, tcpi_ato, tcpi_snd_mss, tcpi_rcv_mss;
+	uint32_t tcpi_unacked, tcpi_sacked, tcpi_lost, tcpi_retrans, tcpi_fackets;
+	uint32_t tcpi_last_data_sent, tcpi_last_ack_sent, tcpi_last_data_recv, tcpi_last_ack_recv;
+	uint32_t tcpi_pmtu, tcpi_rcv_ssthresh, tcpi_rtt, tcpi_rttvar, tcpi_snd_ssthresh,
+		tcpi_snd_cwnd, tcpi_advmss, tcpi_reordering;
+	uint32_t tcpi_rcv_rtt, tcpi_rcv_space, tcpi_total_retrans;
+	uint64_t tcpi_pacing_rate, tcpi_max_pacing_rate, tcpi_bytes_acked, tcpi_bytes_received;
+	uint32_t tcpi_segs_out, tcpi_segs_in, tcpi_notsent_bytes, tcpi_min_rtt,
+		tcpi_data_segs_in, tcpi_data_segs_out;
+	uint64_t tcpi_delivery_rate, tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited;
+	uint32_t tcpi_delivered, tcpi_delivered_ce;
+	uint64_t tcpi_bytes_sent, tcpi_bytes_retrans;
+	uint32_t tcpi_dsack_dups, tcpi_reord_seen, tcpi_rcv_ooopack, tcpi_snd_wnd, tcpi_rcv_wnd,
+		tcpi_rehash;
+	uint16_t tcpi_total_rto, tcpi_total_rto_recoveries;
+	uint32_t tcpi_total_rto_time;
+};
+
+/* TCP_INFO of @fd into @ti: the length the kernel wrote, or -errno. */
+static int tcp_info_of(int fd, struct tcp_info_612 *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0xa5, sizeof(*ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) ? -errno : (int)len;
+}
+
+/*
+ * TCP_INFO after 1000 bytes each way, both acknowledged: the state, the
+ * negotiated options, no loss or retransmission, the initial window
+ * (one segment never fills it), the byte and segment counts (a client's
+ * SYN counts as one byte acknowledged, a server's SYN-ACK does not), the
+ * MSS in each direction (advmss without the timestamp option's 12 bytes
+ * on either side). A listener
+ * reports its accept queue (unacked) and backlog (sacked); a fresh socket
+ * CLOSE; a short buffer gets the first bytes.
+ */
+TEST_F_TIMEOUT(api, tcp_info, TIMEOUT)
+{
+	static char data[1000];
+	struct tcp_info_612 ti;
+	int a, b, l, c[2];
+	socklen_t len;
+
+	FOR_ROLES(a_client) {
+		conn(_metadata, self, a_client, &a, &b);
+		ASSERT_EQ(1000, send(a, data, 1000, 0));
+		ASSERT_EQ(1000, recv(b, data, 1000, MSG_WAITALL));
+		ASSERT_EQ(1000, send(b, data, 1000, 0));
+		ASSERT_EQ(1000, recv(a, data, 1000, MSG_WAITALL));
+		for (int i = 0; i < 40 && ioctl_int(a, SIOCOUTQ); i++)
+			msleep(50);
+		msleep(300);	/* A's delayed ACK of B's data has gone */
+		ASSERT_EQ(sizeof(ti), tcp_info_of(a, &ti));
+		EXPECT_EQ(TCP_ESTABLISHED, ti.tcpi_state);
+		EXPECT_EQ(TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE, ti.tcpi_options);
+		EXPECT_EQ(0, ti.tcpi_ca_state);
+		EXPECT_EQ(0, ti.tcpi_retransmits);
+		EXPECT_EQ(0, ti.tcpi_probes);
+		EXPECT_EQ(0, ti.tcpi_backoff);
+		EXPECT_EQ(0, ti.tcpi_unacked);
+		EXPECT_EQ(0, ti.tcpi_lost);
+		EXPECT_EQ(0, ti.tcpi_retrans);
+		EXPECT_EQ(0, ti.tcpi_total_retrans);
+		EXPECT_EQ(1448, ti.tcpi_snd_mss);
+		EXPECT_EQ(1000, ti.tcpi_rcv_mss);
+		EXPECT_EQ(1448, ti.tcpi_advmss);
+		EXPECT_EQ(1500, ti.tcpi_pmtu);
+		EXPECT_EQ(10, ti.tcpi_snd_cwnd);
+		EXPECT_EQ(a_client ? 1001 : 1000, ti.tcpi_bytes_acked);
+		EXPECT_EQ(1000, ti.tcpi_bytes_received);
+		EXPECT_EQ(1000, ti.tcpi_bytes_sent);
+		EXPECT_EQ(0, ti.tcpi_bytes_retrans);
+		EXPECT_EQ(1, ti.tcpi_data_segs_out);
+		EXPECT_EQ(1, ti.tcpi_data_segs_in);
+		EXPECT_EQ(0, ti.tcpi_notsent_bytes);
+		EXPECT_LE(200000, ti.tcpi_rto);
+		EXPECT_LT(0, ti.tcpi_rtt);
+		EXPECT_NE(0, ti.tcpi_snd_wnd);
+		EXPECT_NE(0, ti.tcpi_rcv_wnd);
+		/* A short buffer: the first bytes, the length it had. */
+		len = 4;
+		memset(&ti, 0, sizeof(ti));
+		ASSERT_EQ(0, getsockopt(a, IPPROTO_TCP, TCP_INFO, &ti, &len));
+		EXPECT_EQ(4, len);
+		EXPECT_EQ(TCP_ESTABLISHED, ti.tcpi_state);
+		close(a);
+		close(b);
+	}
+
+	/* A listener with two connections queued, backlog 5. */
+	ASSERT_EQ(0, netns_enter(self->h.ns_s));
+	l = socket(self->fam, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, bind_to(l, SERVER_ADDR, self->port));
+	ASSERT_EQ(0, listen(l, 5));
+	for (int i = 0; i < 2; i++) {
+		c[i] = socket_in(self->h.ns_c, AF_INET, SOCK_STREAM);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, connect_to(c[i], SERVER_ADDR, self->port));
+	}
+	EXPECT_EQ(1, wait_ev(l, POLLIN, 2000));
+	for (int i = 0; i < 20; i++) {
+		ASSERT_EQ(sizeof(ti), tcp_info_of(l, &ti));
+		if (ti.tcpi_unacked == 2)
+			break;
+		msleep(50);
+	}
+	EXPECT_EQ(TCP_LISTEN, ti.tcpi_state);
+	EXPECT_EQ(2, ti.tcpi_unacked);
+	EXPECT_EQ(5, ti.tcpi_sacked);
+	close(c[0]);
+	close(c[1]);
+	close(l);
+	self->port++;
+
+	/* A fresh socket. */
+	l = socket(self->fam, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(sizeof(ti), tcp_info_of(l, &ti));
+	EXPECT_EQ(TCP_CLOSE, ti.tcpi_state);
+	EXPECT_EQ(0, ti.tcpi_unacked);
+	close(l);
+}
+
+/*
  * Every way to move bytes: write/read, writev/readv (scattered and
  * gathered), sendmsg/recvmsg (recvmsg reports no address: msg_namelen 0,
  * and no flags), sendto with an address (ignored on a connected socket),

@@ -10,7 +10,7 @@
  * and A as the accepted socket (10.0.1.2, its listener closed once the
  * connection is accepted, so that A alone holds the port).
  *
- * rust_tcp has no TCP_INFO, so states are observed through behaviour:
+ * States are observed through behaviour (the tests predate TCP_INFO):
  * recv() results and errnos, poll() masks compared exactly, whether A's
  * address and port are still held (a bind() of a new socket of the family
  * without SO_REUSEADDR: EADDRINUSE while a TIME_WAIT holds it), and the

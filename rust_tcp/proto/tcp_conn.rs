@@ -70,6 +70,8 @@ const TCP_RTO_MAX_MS: u32 = 120_000;
 const MAX_TCP_OPTION_SPACE: u32 = 40;
 const TCPOLEN_SACK_BASE_ALIGNED: u32 = 4;
 const TCPOLEN_SACK_PERBLOCK: u32 = 8;
+/// `TCPOLEN_TSTAMP_ALIGNED`.
+const TCPOLEN_TSTAMP_ALIGNED: u16 = 12;
 /// What `tcp_sndbuf_expand()` costs a segment at, besides its payload, on
 /// x86-64 (6.12): `MAX_TCP_HEADER` (L1_CACHE_ALIGN(128 + MAX_HEADER)),
 /// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` and
@@ -157,6 +159,8 @@ pub struct ConnParams {
     /// to `snd_cap` as the congestion window grows (`tcp_sndbuf_expand()`);
     /// `None`: SO_SNDBUF is locked and `snd_cap` is the size.
     pub sndbuf_init: Option<u32>,
+    /// An active open (connect()); false for an accepted connection.
+    pub active: bool,
     /// The path MTU (the route's).
     pub pmtu: u32,
     /// The sysctls, read at establishment.
@@ -390,6 +394,127 @@ impl<S: ChunkStore> RtxQueue for SegRing<S> {
     }
 }
 
+/// `struct tcp_info` (TCP_INFO) as the connection knows it, field for
+/// field (`tcp_get_info()`): each is the `tcpi_` field of its name, in the
+/// unit its suffix gives; the kernel side lays the struct out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// `tcpi_state`.
+    pub state: u8,
+    /// `tcpi_ca_state`.
+    pub ca_state: u8,
+    /// `tcpi_retransmits`.
+    pub retransmits: u8,
+    /// `tcpi_probes`.
+    pub probes: u8,
+    /// `tcpi_backoff`.
+    pub backoff: u8,
+    /// `tcpi_options`: `TCPI_OPT_*`.
+    pub options: u8,
+    /// `tcpi_snd_wscale`.
+    pub snd_wscale: u8,
+    /// `tcpi_rcv_wscale`.
+    pub rcv_wscale: u8,
+    /// `tcpi_rto` (µs).
+    pub rto_us: u32,
+    /// `tcpi_ato` (µs).
+    pub ato_us: u32,
+    /// `tcpi_snd_mss`.
+    pub snd_mss: u32,
+    /// `tcpi_rcv_mss`.
+    pub rcv_mss: u32,
+    /// `tcpi_unacked`.
+    pub unacked: u32,
+    /// `tcpi_sacked`.
+    pub sacked: u32,
+    /// `tcpi_lost`.
+    pub lost: u32,
+    /// `tcpi_retrans`.
+    pub retrans: u32,
+    /// `tcpi_last_data_sent` (ms).
+    pub last_data_sent_ms: u32,
+    /// `tcpi_last_data_recv` (ms).
+    pub last_data_recv_ms: u32,
+    /// `tcpi_last_ack_recv` (ms).
+    pub last_ack_recv_ms: u32,
+    /// `tcpi_pmtu`.
+    pub pmtu: u32,
+    /// `tcpi_rcv_ssthresh`.
+    pub rcv_ssthresh: u32,
+    /// `tcpi_rtt` (µs).
+    pub rtt_us: u32,
+    /// `tcpi_rttvar` (µs).
+    pub rttvar_us: u32,
+    /// `tcpi_snd_ssthresh`.
+    pub snd_ssthresh: u32,
+    /// `tcpi_snd_cwnd`.
+    pub snd_cwnd: u32,
+    /// `tcpi_advmss`.
+    pub advmss: u32,
+    /// `tcpi_reordering`.
+    pub reordering: u32,
+    /// `tcpi_rcv_space`.
+    pub rcv_space: u32,
+    /// `tcpi_total_retrans`.
+    pub total_retrans: u32,
+    /// `tcpi_bytes_acked`.
+    pub bytes_acked: u64,
+    /// `tcpi_bytes_received`.
+    pub bytes_received: u64,
+    /// `tcpi_segs_out`.
+    pub segs_out: u32,
+    /// `tcpi_segs_in`.
+    pub segs_in: u32,
+    /// `tcpi_notsent_bytes`.
+    pub notsent_bytes: u32,
+    /// `tcpi_min_rtt` (µs).
+    pub min_rtt_us: u32,
+    /// `tcpi_data_segs_in`.
+    pub data_segs_in: u32,
+    /// `tcpi_data_segs_out`.
+    pub data_segs_out: u32,
+    /// `tcpi_delivered`.
+    pub delivered: u32,
+    /// `tcpi_snd_wnd`.
+    pub snd_wnd: u32,
+    /// `tcpi_rcv_wnd`.
+    pub rcv_wnd: u32,
+    /// `tcpi_bytes_sent`.
+    pub bytes_sent: u64,
+    /// `tcpi_bytes_retrans`.
+    pub bytes_retrans: u64,
+    /// `tcpi_reord_seen`.
+    pub reord_seen: u32,
+    /// `tcpi_total_rto`.
+    pub total_rto: u16,
+    /// `tcpi_total_rto_recoveries`.
+    pub total_rto_recoveries: u16,
+}
+
+/// `TCPI_OPT_TIMESTAMPS`: timestamps were negotiated.
+pub const TCPI_OPT_TIMESTAMPS: u8 = 1;
+/// `TCPI_OPT_SACK`: SACK was negotiated.
+pub const TCPI_OPT_SACK: u8 = 2;
+/// `TCPI_OPT_WSCALE`: window scaling was negotiated.
+pub const TCPI_OPT_WSCALE: u8 = 4;
+
+/// The counters of `struct tcp_sock` that only TCP_INFO reads.
+#[derive(Clone, Copy, Debug, Default)]
+struct Stats {
+    segs_in: u32,
+    segs_out: u32,
+    data_segs_in: u32,
+    data_segs_out: u32,
+    bytes_acked: u64,
+    bytes_received: u64,
+    bytes_sent: u64,
+    bytes_retrans: u64,
+    /// Smallest RTT sample (µs), `u32::MAX` before the first.
+    min_rtt_us: u32,
+    /// SYN (SYN-ACK) retransmissions of the handshake.
+    syn_retrans: u32,
+}
+
 /// Which job the retransmission timer does (`icsk_pending`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RtxPending {
@@ -465,6 +590,8 @@ pub struct TcpConn<S: ChunkStore> {
     quota: ChallengeAckQuota,
     /// Segments retransmitted.
     pub retrans_segs: u32,
+    wscale_ok: bool,
+    stats: Stats,
     ev: Events,
 }
 
@@ -483,6 +610,14 @@ impl<S: ChunkStore> TcpConn<S> {
     pub fn new(init: &ChildInit, p: &ConnParams, snd_store: S, rcv_store: S, rtx_store: S, now: &Now) -> Self {
         let mut rto = RtoState::new(p.hz);
         rto.init_metrics();
+        // tcp_rcv_state_process() (SYN_RECV to ESTABLISHED) takes the
+        // timestamp option's room off a passive open's advmss, as
+        // tcp_rcv_synsent_state_process() did for the active side's.
+        let advmss = if !p.active && init.tstamp_ok {
+            init.advmss.saturating_sub(TCPOLEN_TSTAMP_ALIGNED)
+        } else {
+            init.advmss
+        };
         let win = RcvWindow {
             rcv_nxt: init.rcv_nxt,
             rcv_wup: init.rcv_nxt,
@@ -490,8 +625,8 @@ impl<S: ChunkStore> TcpConn<S> {
             rcv_ssthresh: init.rcv_ssthresh,
             window_clamp: init.window_clamp,
             rcv_wscale: init.rcv_wscale,
-            rcv_mss: u32::from(init.advmss).min(536),
-            advmss: init.advmss,
+            rcv_mss: u32::from(advmss).min(536),
+            advmss,
         };
         let mut c = Self {
             state: TCP_ESTABLISHED,
@@ -526,7 +661,7 @@ impl<S: ChunkStore> TcpConn<S> {
             full_space: p.full_space,
             fin_seq: None,
             delack: DelAck::new(p.hz),
-            advmss: init.advmss,
+            advmss,
             sack_ok: init.sack_ok,
             tstamp_ok: init.tstamp_ok,
             ts_recent: init.ts_recent,
@@ -535,6 +670,16 @@ impl<S: ChunkStore> TcpConn<S> {
             last_oow_ack_time: 0,
             quota: ChallengeAckQuota::default(),
             retrans_segs: 0,
+            wscale_ok: init.wscale_ok,
+            stats: Stats {
+                // The SYN's sequence number was acknowledged
+                // (tcp_snd_una_update() in tcp_rcv_synsent_state_process's
+                // tcp_ack()); a passive open's SYN-ACK is not counted.
+                bytes_acked: u64::from(p.active),
+                min_rtt_us: u32::MAX,
+                syn_retrans: u32::from(init.total_retrans),
+                ..Stats::default()
+            },
             ev: Events::default(),
         };
         c.snd.max_window = init.max_window.max(init.snd_wnd);
@@ -550,6 +695,75 @@ impl<S: ChunkStore> TcpConn<S> {
             c.sndbuf_expand();
         }
         c
+    }
+
+    /// TCP_INFO now (`tcp_get_info()` for a synchronised connection).
+    pub fn info(&self, now: &Now) -> TcpInfo {
+        let hz = u64::from(self.delack.hz.max(1));
+        let j_us = |j: u32| (u64::from(j) * 1_000_000 / hz).min(u64::from(u32::MAX)) as u32;
+        let j_ms = |j: u32| (u64::from(j) * 1000 / hz).min(u64::from(u32::MAX)) as u32;
+        let mut options = 0;
+        if self.tstamp_ok {
+            options |= TCPI_OPT_TIMESTAMPS;
+        }
+        if self.sack_ok {
+            options |= TCPI_OPT_SACK;
+        }
+        let (snd_wscale, rcv_wscale) = if self.wscale_ok {
+            options |= TCPI_OPT_WSCALE;
+            (self.snd.snd_wscale, self.win.rcv_wscale)
+        } else {
+            (0, 0)
+        };
+        TcpInfo {
+            state: self.state,
+            ca_state: self.cong.ca_state as u8,
+            retransmits: self.rto.retransmits,
+            probes: self.persist.probes_out,
+            backoff: self.rto.backoff,
+            options,
+            snd_wscale,
+            rcv_wscale,
+            rto_us: self.rto.rto_ms.saturating_mul(1000),
+            ato_us: j_us(self.delack.ato),
+            snd_mss: self.mss,
+            rcv_mss: u32::from(self.delack.rcv_mss),
+            unacked: self.cong.packets_out,
+            sacked: self.cong.sacked_out,
+            lost: self.cong.lost_out,
+            retrans: self.cong.retrans_out,
+            last_data_sent_ms: now.ms.wrapping_sub(self.lsndtime),
+            last_data_recv_ms: j_ms(now.jiffies.wrapping_sub(self.delack.lrcvtime)),
+            last_ack_recv_ms: now.ms.wrapping_sub(self.snd.rcv_tstamp),
+            pmtu: self.pmtu,
+            rcv_ssthresh: self.win.rcv_ssthresh,
+            rtt_us: self.rto.srtt_us >> 3,
+            rttvar_us: self.rto.mdev_us >> 2,
+            snd_ssthresh: self.cong.snd_ssthresh,
+            snd_cwnd: self.cong.snd_cwnd,
+            advmss: u32::from(self.advmss),
+            reordering: self.cong.reordering,
+            // tcp_init_buffer_space()'s rcvq_space (no receive autotuning
+            // moves it on).
+            rcv_space: self.win.rcv_ssthresh.min(self.win.rcv_wnd).min(TCP_INIT_CWND * u32::from(self.advmss)),
+            total_retrans: self.retrans_segs.wrapping_add(self.stats.syn_retrans),
+            bytes_acked: self.stats.bytes_acked,
+            bytes_received: self.stats.bytes_received,
+            segs_out: self.stats.segs_out,
+            segs_in: self.stats.segs_in,
+            notsent_bytes: self.snd.notsent_bytes(),
+            min_rtt_us: self.stats.min_rtt_us,
+            data_segs_in: self.stats.data_segs_in,
+            data_segs_out: self.stats.data_segs_out,
+            delivered: self.cong.delivered,
+            snd_wnd: self.snd.snd_wnd,
+            rcv_wnd: self.win.rcv_wnd,
+            bytes_sent: self.stats.bytes_sent,
+            bytes_retrans: self.stats.bytes_retrans,
+            reord_seen: self.cong.reord_seen,
+            total_rto: self.rto.total_rto,
+            total_rto_recoveries: self.rto.total_rto_recoveries,
+        }
     }
 
     /// Segments the retransmission queue can hold (0 if its store could
@@ -701,6 +915,7 @@ impl<S: ChunkStore> TcpConn<S> {
     /// fits in a full segment (the data was sized by
     /// [`TcpConn::current_mss`], so this only bites if the blocks grew).
     fn header(&mut self, seq: SeqNum, flags: TcpFlags, len: u32, now: &Now) -> TcpRepr {
+        self.stats.segs_out = self.stats.segs_out.wrapping_add(1);
         self.win.rcv_nxt = self.rcv_nxt;
         let free = self.free_space();
         let window = select_window(&mut self.win, free, self.full_space, &self.sysctls.window, false);
@@ -753,6 +968,10 @@ impl<S: ChunkStore> TcpConn<S> {
         }
         let repr = self.header(seq, flags, len, now);
         tx.xmit(&repr, &self.sndbuf, seq, len);
+        if len > 0 {
+            self.stats.data_segs_out = self.stats.data_segs_out.wrapping_add(1);
+            self.stats.bytes_sent += u64::from(len);
+        }
         self.lsndtime = now.ms;
         self.delack.event_data_sent(now.jiffies);
     }
@@ -898,6 +1117,7 @@ impl<S: ChunkStore> TcpConn<S> {
         self.cong.on_retransmit(&mut self.rtx, k, now.ms, true);
         self.xmit_data(tx, start, len, fin, now);
         self.retrans_segs += 1;
+        self.stats.bytes_retrans += u64::from(len);
         true
     }
 
@@ -1067,6 +1287,11 @@ impl<S: ChunkStore> TcpConn<S> {
     pub fn rcv(&mut self, seg: &TcpSegment<'_>, tx: &mut impl Tx<S>, now: &Now, rand: impl FnMut() -> u32) {
         if self.state == TCP_CLOSE || self.state == TCP_TIME_WAIT {
             return;
+        }
+        // tcp_segs_in().
+        self.stats.segs_in = self.stats.segs_in.wrapping_add(1);
+        if !seg.payload.is_empty() {
+            self.stats.data_segs_in = self.stats.data_segs_in.wrapping_add(1);
         }
         let vs = ValidateSock {
             state: self.state,
@@ -1251,6 +1476,7 @@ impl<S: ChunkStore> TcpConn<S> {
     /// segments retransmitted and the timer re-armed.
     fn ack_accepted(&mut self, flag: AckFlags, prior_snd_una: SeqNum, seg: &TcpSegment<'_>, tx: &mut impl Tx<S>, now: &Now) {
         let una = self.snd.snd_una;
+        self.stats.bytes_acked += u64::from(una.0.wrapping_sub(prior_snd_una.0));
         let mut acked = AckedSegs::default();
         while let Some(h) = self.rtx.get(0) {
             if !h.end().after(una) {
@@ -1285,6 +1511,9 @@ impl<S: ChunkStore> TcpConn<S> {
             acked: acked.flag.has(AckFlags::ACKED),
             now_ts: now.ms,
         };
+        if let Some(r) = sample.seq_rtt_us {
+            self.stats.min_rtt_us = self.stats.min_rtt_us.min(r);
+        }
         self.rto.ack_update_rtt(&sample, una, self.snd.snd_nxt);
         let ev = AckEvent {
             prior_snd_una,
@@ -1375,6 +1604,7 @@ impl<S: ChunkStore> TcpConn<S> {
             DataQueue::InOrder(io) => {
                 let skip = io.skip.min(len) as usize;
                 let _ = self.rcvbuf.write(seg.seq.wrapping_add(skip as u32), &payload[skip..]);
+                self.stats.bytes_received += u64::from(io.rcv_nxt.0.wrapping_sub(self.rcv_nxt.0));
                 self.rcv_nxt = io.rcv_nxt;
                 self.win.rcv_nxt = io.rcv_nxt;
                 if io.data {

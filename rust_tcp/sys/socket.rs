@@ -85,9 +85,9 @@ pub(crate) trait StreamOps {
     /// us: SO_REUSEPORT, and every level other than SOL_SOCKET. Called
     /// under the socket lock.
     fn setsockopt(sk: &Sock<'_>, level: i32, optname: i32, val: i32) -> Result;
-    /// getsockopt() of an int option at a level other than SOL_SOCKET
+    /// getsockopt() of an option at a level other than SOL_SOCKET
     /// (which the socket core answers itself).
-    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32>;
+    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<OptVal>;
     /// sendmsg()/write(): `flags` are the MSG_* flags. Called under the
     /// socket lock `g`, which a blocking send releases while it sleeps.
     fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, msg: &mut Msg, flags: i32) -> Result<usize>;
@@ -100,6 +100,66 @@ pub(crate) trait StreamOps {
     /// value, or `None` for a command the protocol does not know (the
     /// socket core then tries its device ioctls).
     fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>>;
+}
+
+/// A getsockopt() answer.
+pub(crate) enum OptVal {
+    /// An int option.
+    Int(i32),
+    /// TCP_INFO.
+    TcpInfo(crate::proto::tcp_conn::TcpInfo),
+}
+
+/// `struct rust_tcp_info` (glue.h), which the glue turns into `struct
+/// tcp_info`.
+fn tcp_info_raw(i: &crate::proto::tcp_conn::TcpInfo) -> b::rust_tcp_info {
+    b::rust_tcp_info {
+        state: i.state,
+        ca_state: i.ca_state,
+        retransmits: i.retransmits,
+        probes: i.probes,
+        backoff: i.backoff,
+        options: i.options,
+        snd_wscale: i.snd_wscale,
+        rcv_wscale: i.rcv_wscale,
+        rto: i.rto_us,
+        ato: i.ato_us,
+        snd_mss: i.snd_mss,
+        rcv_mss: i.rcv_mss,
+        unacked: i.unacked,
+        sacked: i.sacked,
+        lost: i.lost,
+        retrans: i.retrans,
+        last_data_sent: i.last_data_sent_ms,
+        last_data_recv: i.last_data_recv_ms,
+        last_ack_recv: i.last_ack_recv_ms,
+        pmtu: i.pmtu,
+        rcv_ssthresh: i.rcv_ssthresh,
+        rtt: i.rtt_us,
+        rttvar: i.rttvar_us,
+        snd_ssthresh: i.snd_ssthresh,
+        snd_cwnd: i.snd_cwnd,
+        advmss: i.advmss,
+        reordering: i.reordering,
+        rcv_space: i.rcv_space,
+        total_retrans: i.total_retrans,
+        bytes_acked: i.bytes_acked,
+        bytes_received: i.bytes_received,
+        segs_out: i.segs_out,
+        segs_in: i.segs_in,
+        notsent_bytes: i.notsent_bytes,
+        min_rtt: i.min_rtt_us,
+        data_segs_in: i.data_segs_in,
+        data_segs_out: i.data_segs_out,
+        delivered: i.delivered,
+        snd_wnd: i.snd_wnd,
+        rcv_wnd: i.rcv_wnd,
+        reord_seen: i.reord_seen,
+        bytes_sent: i.bytes_sent,
+        bytes_retrans: i.bytes_retrans,
+        total_rto: i.total_rto,
+        total_rto_recoveries: i.total_rto_recoveries,
+    }
 }
 
 /// The data of a sendmsg()/recvmsg() call: its `msghdr`'s iterator over
@@ -348,8 +408,15 @@ impl<T: StreamOps> Adapter<T> {
                 let _g = sk.lock_sock();
                 T::getsockopt(sk, level, optname)
             })?;
-            // SAFETY: `optval`/`optlen` are the caller's user pointers.
-            to_result(unsafe { b::rust_tcp_glue_getsockopt_int(optval, optlen, val) })?;
+            match val {
+                // SAFETY: `optval`/`optlen` are the caller's user pointers.
+                OptVal::Int(v) => to_result(unsafe { b::rust_tcp_glue_getsockopt_int(optval, optlen, v) })?,
+                OptVal::TcpInfo(i) => {
+                    let raw = tcp_info_raw(&i);
+                    // SAFETY: as above; `raw` is a live struct.
+                    to_result(unsafe { b::rust_tcp_glue_getsockopt_tcp_info(optval, optlen, &raw) })?
+                }
+            }
             Ok(0)
         })
     }

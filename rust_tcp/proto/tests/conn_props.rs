@@ -139,6 +139,7 @@ fn params(l: u16, r: u16, rcv_space: i32) -> ConnParams {
         full_space: rcv_space,
         snd_cap: 256 * 1024,
         sndbuf_init: None,
+        active: l == 1,
         pmtu: PMTU,
         sysctls: ConnSysctls::DEFAULT,
     }
@@ -509,4 +510,32 @@ fn send_buffer_grows_with_cwnd() {
     assert!(a.max_sndbuf <= 4 << 20);
     assert_eq!(a.max_sndbuf % 4352, 0, "a whole number of segment costs: {}", a.max_sndbuf);
     assert!(a.c.sndbuf() >= 2 * a.c.cong.snd_cwnd.min(100) * 4352 || a.c.sndbuf() == 4 << 20);
+}
+
+/// TCP_INFO's counters after a clean one-way transfer and close: every
+/// byte sent once and acknowledged (plus the SYN and the FIN), received
+/// once (plus the FIN), no retransmission; the options negotiated.
+#[test]
+fn tcp_info_counts_a_clean_transfer() {
+    let n = 100_000u64;
+    let (a, b, t) = run(n, 0, Link { loss: 0, dup: 0, reorder: 0, delay: 5 }, 3, 1 << 20, 65536);
+    let ia = a.c.info(&now(t));
+    let ib = b.c.info(&now(t));
+    assert_eq!(ia.bytes_sent, n);
+    assert_eq!(ia.bytes_retrans, 0);
+    assert_eq!(ia.total_retrans, 0);
+    // A (port 1) is the active side: its SYN counts.
+    assert_eq!(ia.bytes_acked, 1 + n + 1);
+    assert_eq!(ib.bytes_received, n + 1);
+    assert_eq!(ib.bytes_acked, 1);
+    assert_eq!((ia.advmss, ib.advmss), (1460, 1448));
+    assert_eq!(ia.bytes_received, 1);
+    assert_eq!(ia.data_segs_out, ib.data_segs_in);
+    assert!(u64::from(ia.data_segs_out) >= n.div_ceil(1448));
+    assert_eq!(ia.options, 7);
+    assert_eq!((ia.snd_wscale, ia.rcv_wscale), (7, 7));
+    assert_eq!(ia.snd_mss, 1448);
+    assert_eq!((ia.unacked, ia.lost, ia.retrans), (0, 0, 0));
+    assert!(ia.min_rtt_us >= 10_000 && ia.min_rtt_us != u32::MAX, "{}", ia.min_rtt_us);
+    assert!(ia.rtt_us >= 10_000);
 }
