@@ -368,15 +368,4 @@ static inline long ip_frag_fails(int ns)
 	return n;
 }
 
-/*
- * A rust_tcp behaviour known to be wrong, tracked in the open issue: the
- * test is skipped for rust_tcp, with the reason in the TAP output, so
- * make check stays meaningful for everything else. Remove when fixed.
- * RUST_TCP_RUN_KNOWN=1 in the environment runs such tests anyway.
- */
-#define KNOWN_ISSUE(cond, why) do {						\
-	if ((cond) && !getenv("RUST_TCP_RUN_KNOWN"))				\
-		SKIP(return, "rust_tcp known issue (issue 5 open): " why);	\
-} while (0)
-
 #endif
