@@ -294,6 +294,10 @@ fn getsockopt_int(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32> {
         }
         (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.tcp().inner.lock().bind_address_no_port)),
         (SOL_TCP, TCP_NODELAY) => Ok(i32::from(sk.tcp().inner.lock().nodelay)),
+        // mss_cache: the connection's MSS (options every segment carries
+        // taken off), TCP_MSS_DEFAULT before there is one. Setting it is
+        // not supported yet.
+        (SOL_TCP, TCP_MAXSEG) => Ok(sk.tcp().inner.lock().est.as_ref().map_or(536, |c| c.mss as i32)),
         _ => Err(errno(b::EOPNOTSUPP)),
     }
 }
@@ -306,6 +310,7 @@ const SOL_TCP: i32 = 6;
 const TCP_SYNCNT: i32 = 7;
 const TCP_NODELAY: i32 = 1;
 const TCP_INFO: i32 = 11;
+const TCP_MAXSEG: i32 = 2;
 
 /// `inet_wait_for_connect()` sleeps until the socket leaves SYN_SENT and
 /// SYN_RECV.

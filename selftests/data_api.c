@@ -772,7 +772,8 @@ static int tcp_info_of(int fd, struct tcp_info_612 *ti)
  * MSS in each direction (advmss without the timestamp option's 12 bytes
  * on either side). A listener
  * reports its accept queue (unacked) and backlog (sacked); a fresh socket
- * CLOSE; a short buffer gets the first bytes.
+ * CLOSE; a short buffer gets the first bytes. TCP_MAXSEG reads the MSS
+ * (536 before a connection).
  */
 TEST_F_TIMEOUT(api, tcp_info, TIMEOUT)
 {
@@ -802,6 +803,7 @@ TEST_F_TIMEOUT(api, tcp_info, TIMEOUT)
 		EXPECT_EQ(0, ti.tcpi_retrans);
 		EXPECT_EQ(0, ti.tcpi_total_retrans);
 		EXPECT_EQ(1448, ti.tcpi_snd_mss);
+		EXPECT_EQ(1448, sockopt_get(a, IPPROTO_TCP, TCP_MAXSEG));
 		EXPECT_EQ(1000, ti.tcpi_rcv_mss);
 		EXPECT_EQ(1448, ti.tcpi_advmss);
 		EXPECT_EQ(1500, ti.tcpi_pmtu);
@@ -848,6 +850,7 @@ TEST_F_TIMEOUT(api, tcp_info, TIMEOUT)
 	EXPECT_EQ(TCP_LISTEN, ti.tcpi_state);
 	EXPECT_EQ(2, ti.tcpi_unacked);
 	EXPECT_EQ(5, ti.tcpi_sacked);
+	EXPECT_EQ(536, sockopt_get(l, IPPROTO_TCP, TCP_MAXSEG));
 	close(c[0]);
 	close(c[1]);
 	close(l);
@@ -859,6 +862,7 @@ TEST_F_TIMEOUT(api, tcp_info, TIMEOUT)
 	ASSERT_EQ(sizeof(ti), tcp_info_of(l, &ti));
 	EXPECT_EQ(TCP_CLOSE, ti.tcpi_state);
 	EXPECT_EQ(0, ti.tcpi_unacked);
+	EXPECT_EQ(536, sockopt_get(l, IPPROTO_TCP, TCP_MAXSEG));
 	close(l);
 }
 
