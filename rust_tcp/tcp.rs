@@ -727,15 +727,16 @@ pub(crate) fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>> {
     let state = sk.state();
     let handshake = state == SYN_SENT || state == SYN_RECV;
     let i = sk.tcp().inner.lock();
-    let c = i.est.as_ref();
+    // In the handshake the queues read as empty.
+    let c = i.est.as_ref().filter(|_| !handshake);
     let v = match cmd {
         SIOCINQ | SIOCOUTQ | SIOCOUTQNSD if state == LISTEN => return Err(EINVAL),
         // tcp_inq(): unread bytes, the FIN not counted.
-        SIOCINQ => c.filter(|_| !handshake).map_or(0, |c| c.rcv_queued()),
+        SIOCINQ => c.map_or(0, |c| c.rcv_queued()),
         // write_seq - snd_una: unacknowledged bytes (and FIN).
-        SIOCOUTQ => c.filter(|_| !handshake).map_or(0, |c| c.snd.write_seq.0.wrapping_sub(c.snd.snd_una.0)),
-        // write_seq - snd_nxt: bytes not yet sent.
-        SIOCOUTQNSD => c.filter(|_| !handshake).map_or(0, |c| c.snd.write_seq.0.wrapping_sub(c.snd.snd_nxt.0)),
+        SIOCOUTQ => c.map_or(0, |c| c.snd.write_seq.0.wrapping_sub(c.snd.snd_una.0)),
+        // write_seq - snd_nxt: bytes not yet sent (`notsent_bytes`).
+        SIOCOUTQNSD => c.map_or(0, |c| c.snd.notsent_bytes()),
         // No urgent data is ever marked.
         SIOCATMARK => 0,
         _ => return Ok(None),

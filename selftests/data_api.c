@@ -88,6 +88,21 @@ static void conn(struct __test_metadata *_metadata, FIXTURE_DATA(api) *self, int
 	*b = a_client ? s : c;
 }
 
+/* A listener of the variant's family on SERVER_ADDR:@port, in the server netns; -1 if not. */
+static int listener_on(FIXTURE_DATA(api) *self, int port, int backlog)
+{
+	int l;
+
+	if (netns_enter(self->h.ns_s))
+		return -1;
+	l = socket(self->fam, SOCK_STREAM, 0);
+	if (l >= 0 && (bind_to(l, SERVER_ADDR, port) || listen(l, backlog))) {
+		close(l);
+		l = -1;
+	}
+	return l;
+}
+
 static int wait_ev(int fd, int ev, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = ev };
@@ -678,11 +693,8 @@ TEST_F_TIMEOUT(api, ioctls_and_rcvlowat, TIMEOUT)
 	}
 
 	/* A listener has no queues to measure. */
-	ASSERT_EQ(0, netns_enter(self->h.ns_s));
-	l = socket(self->fam, SOCK_STREAM, 0);
+	l = listener_on(self, self->port++, 1);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind_to(l, SERVER_ADDR, self->port++));
-	ASSERT_EQ(0, listen(l, 1));
 	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCINQ));
 	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQ));
 	EXPECT_EQ(-EINVAL, ioctl_int(l, SIOCOUTQNSD));
@@ -715,11 +727,8 @@ TEST_F_TIMEOUT(api, recv_flags, TIMEOUT)
 	close(a);
 	close(b);
 
-	ASSERT_EQ(0, netns_enter(self->h.ns_s));
-	l = socket(self->fam, SOCK_STREAM, 0);
+	l = listener_on(self, self->port++, 1);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind_to(l, SERVER_ADDR, self->port++));
-	ASSERT_EQ(0, listen(l, 1));
 	EXPECT_EQ(-1, recv(l, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(ENOTCONN, errno);
 	EXPECT_EQ(-1, recv(l, buf, sizeof(buf), MSG_ERRQUEUE));
@@ -830,11 +839,8 @@ TEST_F_TIMEOUT(api, tcp_info, TIMEOUT)
 	}
 
 	/* A listener with two connections queued, backlog 5. */
-	ASSERT_EQ(0, netns_enter(self->h.ns_s));
-	l = socket(self->fam, SOCK_STREAM, 0);
+	l = listener_on(self, self->port, 5);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, bind_to(l, SERVER_ADDR, self->port));
-	ASSERT_EQ(0, listen(l, 5));
 	for (int i = 0; i < 2; i++) {
 		c[i] = socket_in(self->h.ns_c, AF_INET, SOCK_STREAM);
 		ASSERT_LE(0, c[i]);

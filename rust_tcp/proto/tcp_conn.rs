@@ -70,6 +70,10 @@ const TCP_RTO_MAX_MS: u32 = 120_000;
 const MAX_TCP_OPTION_SPACE: u32 = 40;
 const TCPOLEN_SACK_BASE_ALIGNED: u32 = 4;
 const TCPOLEN_SACK_PERBLOCK: u32 = 8;
+/// How many SACK blocks a SACK option fits in `bytes` of option space.
+const fn sack_blocks_in(bytes: u32) -> u32 {
+    bytes.saturating_sub(TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK
+}
 /// `TCPOLEN_TSTAMP_ALIGNED`.
 const TCPOLEN_TSTAMP_ALIGNED: u16 = 12;
 /// What `tcp_sndbuf_expand()` costs a segment at, besides its payload, on
@@ -801,7 +805,7 @@ impl<S: ChunkStore> TcpConn<S> {
             return self.mss;
         }
         let room = MAX_TCP_OPTION_SPACE.saturating_sub(self.tcp_header_len - 20);
-        let blocks = (pending as u32).min(room.saturating_sub(TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK);
+        let blocks = (pending as u32).min(sack_blocks_in(room));
         if blocks == 0 {
             return self.mss;
         }
@@ -924,12 +928,7 @@ impl<S: ChunkStore> TcpConn<S> {
             options.timestamp = Some((now.ms.wrapping_add(self.ts_off), self.ts_recent));
         }
         if self.sack_ok {
-            let spare = self.mss.saturating_sub(len);
-            let fit = if spare >= TCPOLEN_SACK_BASE_ALIGNED + TCPOLEN_SACK_PERBLOCK {
-                ((spare - TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK) as usize
-            } else {
-                0
-            };
+            let fit = sack_blocks_in(self.mss.saturating_sub(len)) as usize;
             let room = options.sack_room().min(fit);
             options.sack_blocks = self.reasm.take_option_blocks(room);
         }
