@@ -49,6 +49,7 @@ pub mod tcp_ipv4;
 pub mod tcp_minisocks;
 pub mod tcp_ofo;
 pub mod tcp_output;
+pub mod tcp_params;
 pub mod tcp_rtt;
 pub mod tcp_send;
 pub mod tcp_states;

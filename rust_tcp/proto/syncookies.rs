@@ -66,8 +66,9 @@ use super::secure_seq::{be16_bits, be32_bits};
 use super::seq::SeqNum;
 use super::siphash::{siphash_4u32, SipKey};
 use super::tcp_hdr::{TcpFlags, TcpSegment};
-use super::tcp_input::{advertised_mss, parse_syn_options, ListenerParams, SynSysctls};
-use super::tcp_minisocks::openreq_init_rwin;
+use super::tcp_input::{advertised_mss, parse_syn_options};
+use super::tcp_params::{ListenerParams, SynSysctls};
+use super::tcp_window::openreq_init_rwin;
 
 /// `COOKIEBITS`: the low 24 bits carry hash + MSS index, the top 8 bits
 /// the counter.

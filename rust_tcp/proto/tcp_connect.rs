@@ -27,16 +27,14 @@
 
 use super::seq::SeqNum;
 use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr, TcpSegment};
-use super::tcp_input::{
-    advertised_mss, parse_syn_options, tcp_dst_advmss, SynOptions, SynSysctls,
-    TCPOLEN_TSTAMP_ALIGNED, TCP_MSS_DEFAULT,
-};
+use super::tcp_input::{advertised_mss, parse_syn_options, tcp_dst_advmss, SynOptions};
 use super::tcp_ipv4::rst_for;
 use super::tcp_minisocks::{paws_reject, ChildInit};
-use super::tcp_output::select_initial_window;
+use super::tcp_params::{SynSysctls, TCPOLEN_TSTAMP_ALIGNED, TCP_MSS_DEFAULT};
 use super::tcp_timer::{SynRtx, SynTimerCtx, SynTimerStep};
 use super::tcp_window::{
-    init_buffer_space, initialize_rcv_mss, select_window, RcvWindow, WindowSysctls,
+    init_buffer_space, initialize_rcv_mss, select_initial_window, select_window, RcvWindow,
+    WindowSysctls,
 };
 
 /// `TCP_MIN_SND_MSS`: default (and minimum) of `net.ipv4.tcp_min_snd_mss`.

@@ -35,7 +35,7 @@
 use super::seq::SeqNum;
 use super::tcp_connect::TCP_MAX_QUICKACKS;
 use super::tcp_hdr::TcpFlags;
-use super::tcp_input::{TCP_MIN_MSS, TCP_MSS_DEFAULT};
+use super::tcp_params::{TCP_MIN_MSS, TCP_MSS_DEFAULT};
 use super::tcp_states::{TCP_CLOSE, TCP_LISTEN};
 
 /// `TCP_DELACK_MIN` in jiffies: `HZ / 25` (40 ms), 4 when `HZ < 100`.

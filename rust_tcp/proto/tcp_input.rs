@@ -5,78 +5,16 @@
 //! whether a SYN is admitted (`tcp_conn_request()`), which options it
 //! negotiates (`tcp_parse_options()` on a SYN) and the request socket it
 //! creates (`tcp_openreq_init()` + `tcp_openreq_init_rwin()`), plus the
-//! rate limiters used when replying to out-of-window segments.
+//! rate limiters used when replying to out-of-window segments. Its
+//! parameters ([`SynSysctls`], [`ListenerParams`]) are in
+//! [`super::tcp_params`].
 
 use super::inet_connection_sock::{reqsk_queue_is_full, sk_acceptq_is_full, TCP_TIMEOUT_INIT_MS};
 use super::request_sock::RequestSock;
 use super::seq::SeqNum;
 use super::tcp_hdr::{TcpFlags, TcpSegment};
-use super::tcp_minisocks::openreq_init_rwin;
-
-/// `TCP_MSS_DEFAULT`: the peer MSS assumed without an MSS option (IPv4).
-pub const TCP_MSS_DEFAULT: u16 = 536;
-/// `TCP_MIN_MSS`: floor of the route's advertised MSS.
-pub const TCP_MIN_MSS: u32 = 88;
-/// `TCPOLEN_TSTAMP_ALIGNED`: bytes the timestamp option takes per segment.
-pub const TCPOLEN_TSTAMP_ALIGNED: u32 = 12;
-
-/// The sysctls that shape a passive open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SynSysctls {
-    /// `net.ipv4.tcp_timestamps` (0 off, 1 on with random offsets, 2 on
-    /// without offsets).
-    pub timestamps: u8,
-    /// `net.ipv4.tcp_sack`.
-    pub sack: bool,
-    /// `net.ipv4.tcp_window_scaling`.
-    pub window_scaling: bool,
-    /// `net.ipv4.tcp_workaround_signed_windows`.
-    pub workaround_signed_windows: bool,
-    /// `net.ipv4.tcp_rmem[2]`.
-    pub tcp_rmem_max: u32,
-    /// `net.core.rmem_max`.
-    pub rmem_max: u32,
-}
-
-impl SynSysctls {
-    /// Linux 6.12 defaults on a machine with enough memory for the 6 MiB
-    /// `tcp_rmem[2]` cap; `rmem_max` is `SK_RMEM_MAX` on x86-64.
-    pub const DEFAULT: Self = Self {
-        timestamps: 1,
-        sack: true,
-        window_scaling: true,
-        workaround_signed_windows: false,
-        tcp_rmem_max: 6 * 1024 * 1024,
-        rmem_max: 212_992,
-    };
-}
-
-impl Default for SynSysctls {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-/// What a request socket inherits from its listener and route.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ListenerParams {
-    /// The listener's TCP_MAXSEG (`tp->rx_opt.user_mss`), 0 when unset.
-    pub user_mss: u16,
-    /// `dst_metric_advmss(dst)` of the route to the peer (MTU - 40 by
-    /// default).
-    pub route_advmss: u32,
-    /// `tcp_full_space(listener)`, see
-    /// [`super::tcp_output::tcp_win_from_space`].
-    pub full_space: i32,
-    /// The listener's `tp->window_clamp` (TCP_WINDOW_CLAMP), 0 when unset.
-    pub window_clamp: u32,
-    /// `SOCK_RCVBUF_LOCK` is set in `sk_userlocks` (SO_RCVBUF was used).
-    pub rcvbuf_locked: bool,
-    /// `dst_metric(dst, RTAX_WINDOW)` (0 unless `ip route ... window`).
-    pub route_window: u32,
-    /// `dst_metric(dst, RTAX_INITRWND)` (0 unless `ip route ... initrwnd`).
-    pub route_initrwnd: u32,
-}
+use super::tcp_params::{ListenerParams, SynSysctls, TCP_MIN_MSS, TCP_MSS_DEFAULT};
+use super::tcp_window::openreq_init_rwin;
 
 /// Linux `tcp_dst_advmss(dst)`: the route's advertised MSS, at least
 /// [`TCP_MIN_MSS`].

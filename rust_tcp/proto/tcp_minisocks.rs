@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Request-socket processing from net/ipv4/tcp_minisocks.c: the initial
-//! window of a request (`tcp_openreq_init_rwin()`), the handling of every
-//! segment that hits a request in SYN_RECV (`tcp_check_req()`, non-Fast-Open
-//! path) and the state a child socket starts from
-//! (`tcp_create_openreq_child()`).
+//! Request-socket processing from net/ipv4/tcp_minisocks.c: the handling
+//! of every segment that hits a request in SYN_RECV (`tcp_check_req()`,
+//! non-Fast-Open path) and the state a child socket starts from
+//! (`tcp_create_openreq_child()`). The initial window of a request
+//! (`tcp_openreq_init_rwin()`) is [`super::tcp_window::openreq_init_rwin`],
+//! so that tcp_input can use it without importing this module.
 //!
 //! The PAWS helpers of include/net/tcp.h (`tcp_paws_check()`,
 //! `tcp_paws_reject()`) are here too, in the form `tcp_check_req()` uses
@@ -14,10 +15,7 @@ use super::inet_connection_sock::TCP_RTO_MAX_MS;
 use super::request_sock::RequestSock;
 use super::seq::SeqNum;
 use super::tcp_hdr::{TcpFlags, TcpSegment};
-use super::tcp_input::{
-    oow_rate_limited, oow_rate_limited_raw, ListenerParams, SynSysctls, TCPOLEN_TSTAMP_ALIGNED,
-};
-use super::tcp_output::{select_initial_window, InitialWindow};
+use super::tcp_input::{oow_rate_limited, oow_rate_limited_raw};
 
 /// `TCP_PAWS_WRAP` in seconds (`INT_MAX / USEC_PER_SEC`): a `ts_recent`
 /// older than this is not trusted for PAWS.
@@ -25,49 +23,6 @@ pub const TCP_PAWS_WRAP_SECS: u32 = 2147;
 /// `TCP_PAWS_MSL` in seconds: an RST passes PAWS when `ts_recent` is this
 /// old.
 pub const TCP_PAWS_MSL_SECS: u32 = 60;
-
-/// Linux `tcp_openreq_init_rwin(req, sk_listener, dst)`: the request's
-/// window clamp, initial window and our window scale.
-///
-/// `mss` is the advertised MSS ([`super::tcp_input::advertised_mss`]); the
-/// window is rounded to `mss - 12` when `tstamp_ok`. The clamp is the
-/// listener's TCP_WINDOW_CLAMP, else the route's `window` metric, lowered
-/// to the full space when SO_RCVBUF was set. The BPF `RWND_INIT` hook is
-/// not modelled (as if it returned 0), so the route's `initrwnd` applies.
-pub fn openreq_init_rwin(
-    listener: &ListenerParams,
-    sysctls: &SynSysctls,
-    mss: u16,
-    tstamp_ok: bool,
-    wscale_ok: bool,
-) -> InitialWindow {
-    let full_space = listener.full_space;
-    let mut window_clamp = if listener.window_clamp != 0 {
-        listener.window_clamp
-    } else {
-        listener.route_window
-    };
-    // "limit the window selection if the user enforce a smaller rx buffer";
-    // the C comparison converts full_space to unsigned.
-    if listener.rcvbuf_locked && (window_clamp > full_space as u32 || window_clamp == 0) {
-        window_clamp = full_space as u32;
-    }
-    // `mss - (tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0)` is an int passed as
-    // __u32; mss >= 88 in practice, wrap like C otherwise.
-    let win_mss = if tstamp_ok {
-        u32::from(mss).wrapping_sub(TCPOLEN_TSTAMP_ALIGNED)
-    } else {
-        u32::from(mss)
-    };
-    select_initial_window(
-        full_space,
-        win_mss,
-        window_clamp,
-        wscale_ok,
-        listener.route_initrwnd,
-        sysctls,
-    )
-}
 
 /// Linux `tcp_in_window(seq, end_seq, s_win, e_win)` (tcp_minisocks.c):
 /// the segment `[seq, end_seq)` is acceptable for the window `[s_win,
@@ -752,34 +707,5 @@ mod tests {
         assert!(!w(20, 21));
         assert!(w(20, 20));
         assert!(!w(21, 21));
-    }
-
-    #[test]
-    fn rwin_from_listener() {
-        let s = SynSysctls::DEFAULT;
-        let mut l = ListenerParams {
-            route_advmss: 1460,
-            full_space: 65536,
-            ..ListenerParams::default()
-        };
-        let w = openreq_init_rwin(&l, &s, 1460, true, true);
-        assert_eq!((w.rcv_wnd, w.rcv_wscale), (65160, 7));
-        // SO_RCVBUF: clamp to full space.
-        l.rcvbuf_locked = true;
-        l.full_space = 4608;
-        let w = openreq_init_rwin(&l, &s, 1460, true, true);
-        assert_eq!(w.window_clamp, 4608);
-        assert_eq!(w.rcv_wnd, 4344);
-        assert_eq!(w.rcv_wscale, 0);
-        // Route window metric used when the socket has no clamp.
-        let l = ListenerParams {
-            route_window: 10_000,
-            full_space: 65536,
-            ..ListenerParams::default()
-        };
-        let w = openreq_init_rwin(&l, &s, 1460, false, true);
-        assert_eq!((w.rcv_wnd, w.window_clamp), (8760, 10_000));
-        // Tiny mss with timestamps wraps like C rather than panicking.
-        let _ = openreq_init_rwin(&l, &s, 5, true, true);
     }
 }

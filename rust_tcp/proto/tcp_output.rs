@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Output-side computations of net/ipv4/tcp_output.c needed for passive
-//! opens: the initial receive window and window scale
-//! (`tcp_select_initial_window()`) and the SYN-ACK header
-//! (`tcp_make_synack()` + `tcp_synack_options()`).
+//! opens: the SYN-ACK header (`tcp_make_synack()` +
+//! `tcp_synack_options()`) and how much window a buffer backs
+//! (`__tcp_win_from_space()`). The initial window and window scale
+//! (`tcp_select_initial_window()`) are in [`super::tcp_window`].
 
 use super::request_sock::RequestSock;
-use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr, MAX_WSCALE};
-use super::tcp_input::SynSysctls;
+use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr};
 
-/// `MAX_TCP_WINDOW`: the largest unscaled window offered when
-/// `tcp_workaround_signed_windows` is set.
-pub const MAX_TCP_WINDOW: u32 = 32767;
 /// `TCP_RMEM_TO_WIN_SCALE`: `scaling_ratio` is a fraction of 256.
 pub const TCP_RMEM_TO_WIN_SCALE: u32 = 8;
 /// `TCP_DEFAULT_SCALING_RATIO` (half of the buffer is window).
@@ -25,83 +22,6 @@ pub const TCP_DEFAULT_SCALING_RATIO: u8 = 1 << (TCP_RMEM_TO_WIN_SCALE - 1);
 pub const fn tcp_win_from_space(scaling_ratio: u8, space: i32) -> i32 {
     // (s64)space * ratio >> 8 always fits back in an int.
     ((space as i64 * scaling_ratio as i64) >> TCP_RMEM_TO_WIN_SCALE) as i32
-}
-
-/// Result of [`select_initial_window`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InitialWindow {
-    /// The window to offer first (`*rcv_wnd`).
-    pub rcv_wnd: u32,
-    /// The updated clamp (`*__window_clamp`).
-    pub window_clamp: u32,
-    /// Our window scale (`*rcv_wscale`).
-    pub rcv_wscale: u8,
-}
-
-/// `ilog2(v)` as Linux computes it for a run-time `u32`: `fls(v) - 1`,
-/// so -1 for 0.
-#[inline]
-const fn ilog2(v: u32) -> i32 {
-    31 - v.leading_zeros() as i32
-}
-
-/// Linux `tcp_select_initial_window(sk, space, mss, &rcv_wnd,
-/// &window_clamp, wscale_ok, &rcv_wscale, init_rcv_wnd)` (6.12).
-///
-/// `space` is the buffer space (`tcp_full_space()`), `mss` the segment
-/// size the window is rounded to (already reduced by the timestamp option
-/// when timestamps are on), `window_clamp` the current clamp (0 = none),
-/// `init_rcv_wnd` the route's `initrwnd` in segments (0 = none). The
-/// sysctls used are `tcp_workaround_signed_windows`, `tcp_rmem[2]` and
-/// `rmem_max`.
-pub fn select_initial_window(
-    space: i32,
-    mss: u32,
-    window_clamp: u32,
-    wscale_ok: bool,
-    init_rcv_wnd: u32,
-    sysctls: &SynSysctls,
-) -> InitialWindow {
-    let mut space: u32 = if space < 0 { 0 } else { space as u32 };
-    // "If no clamp set the clamp to the max possible scaled window"
-    let window_clamp = if window_clamp == 0 {
-        u32::from(u16::MAX) << MAX_WSCALE
-    } else {
-        window_clamp
-    };
-    space = space.min(window_clamp);
-    // "Quantize space offering to a multiple of mss if possible."
-    if space > mss {
-        // space > mss >= 0 implies mss could still be 0; rounddown by 0
-        // would divide by zero in C too, but Linux never passes mss 0.
-        if let Some(rem) = space.checked_rem(mss) {
-            space -= rem;
-        }
-    }
-    let mut rcv_wnd = if sysctls.workaround_signed_windows {
-        space.min(MAX_TCP_WINDOW)
-    } else {
-        space
-    };
-    if init_rcv_wnd != 0 {
-        // u32 multiplication, wrapping as in C.
-        rcv_wnd = rcv_wnd.min(init_rcv_wnd.wrapping_mul(mss));
-    }
-    let mut rcv_wscale = 0u8;
-    if wscale_ok {
-        // "Set window scaling on max possible window"
-        let s = space.max(sysctls.tcp_rmem_max).max(sysctls.rmem_max);
-        let s = s.min(window_clamp);
-        let ws = (ilog2(s) - 15).clamp(0, i32::from(MAX_WSCALE));
-        rcv_wscale = ws as u8;
-    }
-    // "Set the clamp no higher than max representable value"
-    let max_repr = u32::from(u16::MAX) << rcv_wscale;
-    InitialWindow {
-        rcv_wnd,
-        window_clamp: max_repr.min(window_clamp),
-        rcv_wscale,
-    }
 }
 
 /// The SYN-ACK for `req`, as `tcp_make_synack()` builds it with the
@@ -150,74 +70,11 @@ mod tests {
     use super::super::seq::SeqNum;
     use super::*;
 
-    fn defaults() -> SynSysctls {
-        SynSysctls::DEFAULT
-    }
-
     #[test]
     fn full_space() {
         assert_eq!(tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, 131072), 65536);
         assert_eq!(tcp_win_from_space(255, i32::MAX), 2_139_095_039);
         assert_eq!(tcp_win_from_space(128, -4), -2);
-    }
-
-    #[test]
-    fn ethernet_defaults() {
-        // rcvbuf 131072 -> full space 65536; MSS 1460 - 12 with timestamps.
-        let w = select_initial_window(65536, 1448, 0, true, 0, &defaults());
-        assert_eq!(w.rcv_wnd, 65160); // 45 * 1448, the familiar Linux value
-        assert_eq!(w.rcv_wscale, 7); // ilog2(6 MiB) - 15
-        assert_eq!(w.window_clamp, 65535 << 7);
-        // Without timestamps the window is a multiple of 1460.
-        let w = select_initial_window(65536, 1460, 0, true, 0, &defaults());
-        assert_eq!(w.rcv_wnd, 64240);
-    }
-
-    #[test]
-    fn loopback_defaults() {
-        // lo: advmss 65495, minus 12 for timestamps.
-        let w = select_initial_window(65536, 65483, 0, true, 0, &defaults());
-        assert_eq!(w.rcv_wnd, 65483);
-        assert_eq!(w.rcv_wscale, 7);
-    }
-
-    #[test]
-    fn no_wscale_and_clamps() {
-        let w = select_initial_window(65536, 1448, 0, false, 0, &defaults());
-        assert_eq!((w.rcv_wnd, w.rcv_wscale, w.window_clamp), (65160, 0, 65535));
-        // A user clamp bounds the window.
-        let w = select_initial_window(65536, 1000, 20_000, true, 0, &defaults());
-        assert_eq!(w.rcv_wnd, 20_000);
-        assert_eq!(w.rcv_wscale, 0); // ilog2(20000) = 14 < 15
-        assert_eq!(w.window_clamp, 20_000);
-        // Signed-window workaround.
-        let mut s = defaults();
-        s.workaround_signed_windows = true;
-        let w = select_initial_window(65536, 1448, 0, true, 0, &s);
-        assert_eq!(w.rcv_wnd, 32767);
-        // Route initrwnd in segments.
-        let w = select_initial_window(65536, 1448, 0, true, 10, &defaults());
-        assert_eq!(w.rcv_wnd, 14480);
-        // Space below mss: not rounded.
-        let w = select_initial_window(1000, 1448, 0, true, 0, &defaults());
-        assert_eq!(w.rcv_wnd, 1000);
-        // Negative space and mss 0 do not panic.
-        let w = select_initial_window(-5, 0, 0, true, 0, &defaults());
-        assert_eq!(w.rcv_wnd, 0);
-        let w = select_initial_window(100, 0, 0, true, u32::MAX, &defaults());
-        assert_eq!(w.rcv_wnd, 0);
-        // Huge buffers cap the scale at 14.
-        let mut s = defaults();
-        s.tcp_rmem_max = u32::MAX;
-        let w = select_initial_window(i32::MAX, 1448, 0, true, 0, &s);
-        assert_eq!(w.rcv_wscale, 14);
-        assert_eq!(w.window_clamp, 65535 << 14);
-        // wscale 0 when every input is tiny.
-        let mut s = defaults();
-        s.tcp_rmem_max = 0;
-        s.rmem_max = 0;
-        let w = select_initial_window(0, 1448, 0, true, 0, &s);
-        assert_eq!(w.rcv_wscale, 0);
     }
 
     #[test]

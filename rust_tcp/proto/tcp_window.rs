@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The receive window a synchronised connection advertises: the buffer
-//! set-up at establishment (`tcp_init_buffer_space()` and
-//! `tcp_initialize_rcv_mss()`, net/ipv4/tcp_input.c) and the window put in
-//! every non-SYN segment (`tcp_select_window()` and
-//! `__tcp_select_window()`, net/ipv4/tcp_output.c).
+//! The receive window: the first one, offered in a SYN or SYN-ACK
+//! (`tcp_select_initial_window()`, net/ipv4/tcp_output.c, and a request's
+//! `tcp_openreq_init_rwin()`, net/ipv4/tcp_minisocks.c), and the one a
+//! synchronised connection advertises: the buffer set-up at establishment
+//! (`tcp_init_buffer_space()` and `tcp_initialize_rcv_mss()`,
+//! net/ipv4/tcp_input.c) and the window put in every non-SYN segment
+//! (`tcp_select_window()` and `__tcp_select_window()`,
+//! net/ipv4/tcp_output.c).
+//!
+//! The initial-window functions live here rather than next to their Linux
+//! callers because both the passive open (tcp_input, tcp_minisocks,
+//! syncookies) and the active one (tcp_connect) need them: this module
+//! depends only on [`super::seq`], [`super::tcp_hdr`] and
+//! [`super::tcp_params`], so every handshake module can import it without
+//! an import cycle.
 //!
 //! Buffer sizes enter as windows: `full_space` is `tcp_full_space(sk)`
 //! (`sk_rcvbuf` through the socket's `scaling_ratio`, see
@@ -14,13 +24,136 @@
 //! `ICSK_ACK_NOMEM` out-of-memory zero window are not modelled.
 
 use super::seq::SeqNum;
-use super::tcp_input::{TCP_MIN_MSS, TCP_MSS_DEFAULT};
-use super::tcp_output::MAX_TCP_WINDOW;
+use super::tcp_hdr::MAX_WSCALE;
+use super::tcp_params::{ListenerParams, SynSysctls, TCPOLEN_TSTAMP_ALIGNED, TCP_MIN_MSS, TCP_MSS_DEFAULT};
 
 /// `TCP_INIT_CWND`.
 pub const TCP_INIT_CWND: u32 = 10;
 /// Default `net.ipv4.tcp_app_win`.
 pub const TCP_APP_WIN_DEFAULT: u8 = 31;
+/// `MAX_TCP_WINDOW`: the largest unscaled window offered when
+/// `tcp_workaround_signed_windows` is set.
+pub const MAX_TCP_WINDOW: u32 = 32767;
+
+/// Result of [`select_initial_window`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitialWindow {
+    /// The window to offer first (`*rcv_wnd`).
+    pub rcv_wnd: u32,
+    /// The updated clamp (`*__window_clamp`).
+    pub window_clamp: u32,
+    /// Our window scale (`*rcv_wscale`).
+    pub rcv_wscale: u8,
+}
+
+/// `ilog2(v)` as Linux computes it for a run-time `u32`: `fls(v) - 1`,
+/// so -1 for 0.
+#[inline]
+const fn ilog2(v: u32) -> i32 {
+    31 - v.leading_zeros() as i32
+}
+
+/// Linux `tcp_select_initial_window(sk, space, mss, &rcv_wnd,
+/// &window_clamp, wscale_ok, &rcv_wscale, init_rcv_wnd)` (6.12).
+///
+/// `space` is the buffer space (`tcp_full_space()`), `mss` the segment
+/// size the window is rounded to (already reduced by the timestamp option
+/// when timestamps are on), `window_clamp` the current clamp (0 = none),
+/// `init_rcv_wnd` the route's `initrwnd` in segments (0 = none). The
+/// sysctls used are `tcp_workaround_signed_windows`, `tcp_rmem[2]` and
+/// `rmem_max`.
+pub fn select_initial_window(
+    space: i32,
+    mss: u32,
+    window_clamp: u32,
+    wscale_ok: bool,
+    init_rcv_wnd: u32,
+    sysctls: &SynSysctls,
+) -> InitialWindow {
+    let mut space: u32 = if space < 0 { 0 } else { space as u32 };
+    // "If no clamp set the clamp to the max possible scaled window"
+    let window_clamp = if window_clamp == 0 {
+        u32::from(u16::MAX) << MAX_WSCALE
+    } else {
+        window_clamp
+    };
+    space = space.min(window_clamp);
+    // "Quantize space offering to a multiple of mss if possible."
+    if space > mss {
+        // space > mss >= 0 implies mss could still be 0; rounddown by 0
+        // would divide by zero in C too, but Linux never passes mss 0.
+        if let Some(rem) = space.checked_rem(mss) {
+            space -= rem;
+        }
+    }
+    let mut rcv_wnd = if sysctls.workaround_signed_windows {
+        space.min(MAX_TCP_WINDOW)
+    } else {
+        space
+    };
+    if init_rcv_wnd != 0 {
+        // u32 multiplication, wrapping as in C.
+        rcv_wnd = rcv_wnd.min(init_rcv_wnd.wrapping_mul(mss));
+    }
+    let mut rcv_wscale = 0u8;
+    if wscale_ok {
+        // "Set window scaling on max possible window"
+        let s = space.max(sysctls.tcp_rmem_max).max(sysctls.rmem_max);
+        let s = s.min(window_clamp);
+        let ws = (ilog2(s) - 15).clamp(0, i32::from(MAX_WSCALE));
+        rcv_wscale = ws as u8;
+    }
+    // "Set the clamp no higher than max representable value"
+    let max_repr = u32::from(u16::MAX) << rcv_wscale;
+    InitialWindow {
+        rcv_wnd,
+        window_clamp: max_repr.min(window_clamp),
+        rcv_wscale,
+    }
+}
+
+/// Linux `tcp_openreq_init_rwin(req, sk_listener, dst)`: the request's
+/// window clamp, initial window and our window scale.
+///
+/// `mss` is the advertised MSS ([`super::tcp_input::advertised_mss`]); the
+/// window is rounded to `mss - 12` when `tstamp_ok`. The clamp is the
+/// listener's TCP_WINDOW_CLAMP, else the route's `window` metric, lowered
+/// to the full space when SO_RCVBUF was set. The BPF `RWND_INIT` hook is
+/// not modelled (as if it returned 0), so the route's `initrwnd` applies.
+pub fn openreq_init_rwin(
+    listener: &ListenerParams,
+    sysctls: &SynSysctls,
+    mss: u16,
+    tstamp_ok: bool,
+    wscale_ok: bool,
+) -> InitialWindow {
+    let full_space = listener.full_space;
+    let mut window_clamp = if listener.window_clamp != 0 {
+        listener.window_clamp
+    } else {
+        listener.route_window
+    };
+    // "limit the window selection if the user enforce a smaller rx buffer";
+    // the C comparison converts full_space to unsigned.
+    if listener.rcvbuf_locked && (window_clamp > full_space as u32 || window_clamp == 0) {
+        window_clamp = full_space as u32;
+    }
+    // `mss - (tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0)` is an int passed as
+    // __u32; mss >= 88 in practice, wrap like C otherwise.
+    let win_mss = if tstamp_ok {
+        u32::from(mss).wrapping_sub(TCPOLEN_TSTAMP_ALIGNED)
+    } else {
+        u32::from(mss)
+    };
+    select_initial_window(
+        full_space,
+        win_mss,
+        window_clamp,
+        wscale_ok,
+        listener.route_initrwnd,
+        sysctls,
+    )
+}
 
 /// The receive-window fields of `struct tcp_sock` (and
 /// `icsk_ack.rcv_mss`) that window selection reads and writes.
@@ -257,6 +390,98 @@ pub fn select_window(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn defaults() -> SynSysctls {
+        SynSysctls::DEFAULT
+    }
+
+    #[test]
+    fn ethernet_defaults() {
+        // rcvbuf 131072 -> full space 65536; MSS 1460 - 12 with timestamps.
+        let w = select_initial_window(65536, 1448, 0, true, 0, &defaults());
+        assert_eq!(w.rcv_wnd, 65160); // 45 * 1448, the familiar Linux value
+        assert_eq!(w.rcv_wscale, 7); // ilog2(6 MiB) - 15
+        assert_eq!(w.window_clamp, 65535 << 7);
+        // Without timestamps the window is a multiple of 1460.
+        let w = select_initial_window(65536, 1460, 0, true, 0, &defaults());
+        assert_eq!(w.rcv_wnd, 64240);
+    }
+
+    #[test]
+    fn loopback_defaults() {
+        // lo: advmss 65495, minus 12 for timestamps.
+        let w = select_initial_window(65536, 65483, 0, true, 0, &defaults());
+        assert_eq!(w.rcv_wnd, 65483);
+        assert_eq!(w.rcv_wscale, 7);
+    }
+
+    #[test]
+    fn no_wscale_and_clamps() {
+        let w = select_initial_window(65536, 1448, 0, false, 0, &defaults());
+        assert_eq!((w.rcv_wnd, w.rcv_wscale, w.window_clamp), (65160, 0, 65535));
+        // A user clamp bounds the window.
+        let w = select_initial_window(65536, 1000, 20_000, true, 0, &defaults());
+        assert_eq!(w.rcv_wnd, 20_000);
+        assert_eq!(w.rcv_wscale, 0); // ilog2(20000) = 14 < 15
+        assert_eq!(w.window_clamp, 20_000);
+        // Signed-window workaround.
+        let mut s = defaults();
+        s.workaround_signed_windows = true;
+        let w = select_initial_window(65536, 1448, 0, true, 0, &s);
+        assert_eq!(w.rcv_wnd, 32767);
+        // Route initrwnd in segments.
+        let w = select_initial_window(65536, 1448, 0, true, 10, &defaults());
+        assert_eq!(w.rcv_wnd, 14480);
+        // Space below mss: not rounded.
+        let w = select_initial_window(1000, 1448, 0, true, 0, &defaults());
+        assert_eq!(w.rcv_wnd, 1000);
+        // Negative space and mss 0 do not panic.
+        let w = select_initial_window(-5, 0, 0, true, 0, &defaults());
+        assert_eq!(w.rcv_wnd, 0);
+        let w = select_initial_window(100, 0, 0, true, u32::MAX, &defaults());
+        assert_eq!(w.rcv_wnd, 0);
+        // Huge buffers cap the scale at 14.
+        let mut s = defaults();
+        s.tcp_rmem_max = u32::MAX;
+        let w = select_initial_window(i32::MAX, 1448, 0, true, 0, &s);
+        assert_eq!(w.rcv_wscale, 14);
+        assert_eq!(w.window_clamp, 65535 << 14);
+        // wscale 0 when every input is tiny.
+        let mut s = defaults();
+        s.tcp_rmem_max = 0;
+        s.rmem_max = 0;
+        let w = select_initial_window(0, 1448, 0, true, 0, &s);
+        assert_eq!(w.rcv_wscale, 0);
+    }
+
+    #[test]
+    fn rwin_from_listener() {
+        let s = SynSysctls::DEFAULT;
+        let mut l = ListenerParams {
+            route_advmss: 1460,
+            full_space: 65536,
+            ..ListenerParams::default()
+        };
+        let w = openreq_init_rwin(&l, &s, 1460, true, true);
+        assert_eq!((w.rcv_wnd, w.rcv_wscale), (65160, 7));
+        // SO_RCVBUF: clamp to full space.
+        l.rcvbuf_locked = true;
+        l.full_space = 4608;
+        let w = openreq_init_rwin(&l, &s, 1460, true, true);
+        assert_eq!(w.window_clamp, 4608);
+        assert_eq!(w.rcv_wnd, 4344);
+        assert_eq!(w.rcv_wscale, 0);
+        // Route window metric used when the socket has no clamp.
+        let l = ListenerParams {
+            route_window: 10_000,
+            full_space: 65536,
+            ..ListenerParams::default()
+        };
+        let w = openreq_init_rwin(&l, &s, 1460, false, true);
+        assert_eq!((w.rcv_wnd, w.window_clamp), (8760, 10_000));
+        // Tiny mss with timestamps wraps like C rather than panicking.
+        let _ = openreq_init_rwin(&l, &s, 5, true, true);
+    }
 
     /// An active open on Ethernet with default buffers, right after the
     /// SYN-ACK: advmss 1448 (timestamps), rcv_wnd 64240, scale 7.

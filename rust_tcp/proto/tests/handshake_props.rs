@@ -7,10 +7,11 @@ use rust_tcp_proto::checksum::tcp_v4_verify;
 use rust_tcp_proto::request_sock::RequestSock;
 use rust_tcp_proto::seq::SeqNum;
 use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpOptions, TcpSegment, MAX_WSCALE};
-use rust_tcp_proto::tcp_input::{ListenerParams, SynSysctls};
+use rust_tcp_proto::tcp_params::{ListenerParams, SynSysctls};
 use rust_tcp_proto::tcp_ipv4::{reqsk_ack_repr, rst_for};
 use rust_tcp_proto::tcp_minisocks::{check_req, CheckReqAction, CheckReqCtx};
-use rust_tcp_proto::tcp_output::{select_initial_window, synack_repr};
+use rust_tcp_proto::tcp_output::synack_repr;
+use rust_tcp_proto::tcp_window::select_initial_window;
 
 mod common;
 use common::syn_options;

@@ -16,7 +16,7 @@ use rust_tcp_proto::syncookies::{
     SyncookieSecret, COOKIEMASK, MSSTAB, TSBITS,
 };
 use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpOptions, TcpSegment, MAX_WSCALE};
-use rust_tcp_proto::tcp_input::{ListenerParams, SynSysctls};
+use rust_tcp_proto::tcp_params::{ListenerParams, SynSysctls};
 use rust_tcp_proto::tcp_minisocks::child_init;
 use rust_tcp_proto::tcp_output::synack_repr;
 

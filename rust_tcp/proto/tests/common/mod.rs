@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use rust_tcp_proto::tcp_hdr::{TcpOptions, MAX_WSCALE};
-use rust_tcp_proto::tcp_input::SynSysctls;
+use rust_tcp_proto::tcp_params::SynSysctls;
 
 /// The options a SYN may carry, each present or not.
 pub fn syn_options() -> impl Strategy<Value = TcpOptions> {
