@@ -27,36 +27,9 @@
 //! pre-connect hook are not modelled beyond the `defer_connect` answer of
 //! an `SS_CONNECTING` socket.
 
+use super::errno::Errno;
 use super::inet_hashtables::{AF_INET, AF_UNSPEC, SOCKADDR_IN_LEN};
 use super::tcp_states::{state_in, TCP_CLOSE, TCP_SYN_RECV, TCP_SYN_SENT};
-
-/// `EPIPE`.
-pub const EPIPE: i32 = 32;
-/// `EINTR`.
-pub const EINTR: i32 = 4;
-/// `EINVAL`.
-pub const EINVAL: i32 = 22;
-/// `EAFNOSUPPORT`.
-pub const EAFNOSUPPORT: i32 = 97;
-/// `EADDRNOTAVAIL`.
-pub const EADDRNOTAVAIL: i32 = 99;
-/// `ENETUNREACH`.
-pub const ENETUNREACH: i32 = 101;
-/// `ECONNABORTED`.
-pub const ECONNABORTED: i32 = 103;
-/// `EISCONN`.
-pub const EISCONN: i32 = 106;
-/// `ETIMEDOUT`.
-pub const ETIMEDOUT: i32 = 110;
-/// `ECONNREFUSED`.
-pub const ECONNREFUSED: i32 = 111;
-/// `EALREADY`.
-pub const EALREADY: i32 = 114;
-/// `EINPROGRESS`.
-pub const EINPROGRESS: i32 = 115;
-/// `ERESTARTSYS` (kernel-internal: restart the call after the signal, or
-/// EINTR without SA_RESTART).
-pub const ERESTARTSYS: i32 = 512;
 
 /// `sizeof(uaddr->sa_family)`.
 pub const SA_FAMILY_LEN: usize = 2;
@@ -76,53 +49,6 @@ pub enum SocketState {
     Disconnecting,
 }
 
-/// An error `connect()` returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectError {
-    /// `EINVAL`.
-    Inval,
-    /// `EAFNOSUPPORT`.
-    AfNoSupport,
-    /// `ENETUNREACH`.
-    NetUnreach,
-    /// `EISCONN`.
-    IsConn,
-    /// `EALREADY`.
-    Already,
-    /// `EINPROGRESS`.
-    InProgress,
-    /// `EPIPE`: another thread disconnected the socket while we slept.
-    Pipe,
-    /// `EINTR`: a signal, with SO_SNDTIMEO set.
-    Intr,
-    /// `ERESTARTSYS`: a signal, without a send timeout.
-    RestartSys,
-    /// `ECONNABORTED`: closed without a recorded error.
-    ConnAborted,
-    /// Any other errno (positive), e.g. from the route lookup or `sk_err`
-    /// (`ECONNREFUSED`, `ETIMEDOUT`, `EHOSTUNREACH`...).
-    Errno(i32),
-}
-
-impl ConnectError {
-    /// The positive errno.
-    pub const fn errno(self) -> i32 {
-        match self {
-            Self::Inval => EINVAL,
-            Self::AfNoSupport => EAFNOSUPPORT,
-            Self::NetUnreach => ENETUNREACH,
-            Self::IsConn => EISCONN,
-            Self::Already => EALREADY,
-            Self::InProgress => EINPROGRESS,
-            Self::Pipe => EPIPE,
-            Self::Intr => EINTR,
-            Self::RestartSys => ERESTARTSYS,
-            Self::ConnAborted => ECONNABORTED,
-            Self::Errno(e) => e,
-        }
-    }
-}
-
 /// What `__inet_stream_connect()` does before any waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectStart {
@@ -131,15 +57,15 @@ pub enum ConnectStart {
     /// it failed; return its result.
     Disconnect,
     /// Return this error; nothing changes.
-    Fail(ConnectError),
+    Fail(Errno),
     /// `SS_UNCONNECTED` and `TCP_CLOSE`: run `tcp_v4_connect()`
     /// ([`check_connect`] first). On error return it; on success set
     /// `SS_CONNECTING` and continue with [`stream_connect_wait`] and
-    /// [`ConnectError::InProgress`].
+    /// [`Errno::InProgress`].
     Connect,
     /// `SS_CONNECTING` (a connect is under way): continue with
     /// [`stream_connect_wait`] and this pending error.
-    Wait(ConnectError),
+    Wait(Errno),
 }
 
 /// The start of `__inet_stream_connect(sock, uaddr, addr_len, flags,
@@ -162,30 +88,30 @@ pub fn stream_connect_start(
     is_sendmsg: bool,
 ) -> ConnectStart {
     if addr_len < SA_FAMILY_LEN {
-        return ConnectStart::Fail(ConnectError::Inval);
+        return ConnectStart::Fail(Errno::Inval);
     }
     if sa_family == AF_UNSPEC {
         return ConnectStart::Disconnect;
     }
     match sock_state {
-        SocketState::Connected => ConnectStart::Fail(ConnectError::IsConn),
+        SocketState::Connected => ConnectStart::Fail(Errno::IsConn),
         SocketState::Connecting => ConnectStart::Wait(if defer_connect {
             if is_sendmsg {
-                ConnectError::InProgress
+                Errno::InProgress
             } else {
-                ConnectError::IsConn
+                Errno::IsConn
             }
         } else {
-            ConnectError::Already
+            Errno::Already
         }),
         SocketState::Unconnected => {
             if sk_state != TCP_CLOSE {
-                ConnectStart::Fail(ConnectError::IsConn)
+                ConnectStart::Fail(Errno::IsConn)
             } else {
                 ConnectStart::Connect
             }
         }
-        SocketState::Free | SocketState::Disconnecting => ConnectStart::Fail(ConnectError::Inval),
+        SocketState::Free | SocketState::Disconnecting => ConnectStart::Fail(Errno::Inval),
     }
 }
 
@@ -207,8 +133,9 @@ pub enum RouteKind {
 /// 1. `addr_len < sizeof(struct sockaddr_in)` → `EINVAL`;
 /// 2. `sin_family != AF_INET` → `EAFNOSUPPORT` (AF_UNSPEC never gets here,
 ///    see [`stream_connect_start`]);
-/// 3. the route lookup (`ip_route_connect()`): its error (positive errno,
-///    e.g. `ENETUNREACH`) is returned as is;
+/// 3. the route lookup (`ip_route_connect()`): its error is returned as
+///    is (the kernel side converts it to an [`Errno`]: `ENETUNREACH` is
+///    [`Errno::NetUnreach`], an errno without a variant [`Errno::Other`]);
 /// 4. a multicast or broadcast route → `ENETUNREACH`.
 ///
 /// IP source-route options (`-EINVAL` without a destination) are not
@@ -217,17 +144,17 @@ pub enum RouteKind {
 pub fn check_connect(
     addr_len: usize,
     sin_family: u16,
-    route: Result<RouteKind, i32>,
-) -> Result<(), ConnectError> {
+    route: Result<RouteKind, Errno>,
+) -> Result<(), Errno> {
     if addr_len < SOCKADDR_IN_LEN {
-        return Err(ConnectError::Inval);
+        return Err(Errno::Inval);
     }
     if sin_family != AF_INET {
-        return Err(ConnectError::AfNoSupport);
+        return Err(Errno::AfNoSupport);
     }
     match route {
-        Err(e) => Err(ConnectError::Errno(e)),
-        Ok(RouteKind::Multicast | RouteKind::Broadcast) => Err(ConnectError::NetUnreach),
+        Err(e) => Err(e),
+        Ok(RouteKind::Multicast | RouteKind::Broadcast) => Err(Errno::NetUnreach),
         Ok(RouteKind::Unicast) => Ok(()),
     }
 }
@@ -236,7 +163,7 @@ pub fn check_connect(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectStep {
     /// Return this error; `socket->state` unchanged.
-    Return(ConnectError),
+    Return(Errno),
     /// Sleep in `inet_wait_for_connect()` until the socket leaves
     /// SYN_SENT/SYN_RECV, a signal, or the timeout; then
     /// [`stream_connect_woken`].
@@ -263,7 +190,7 @@ fn closed_or_connected(sk_state: u8) -> ConnectStep {
 /// After the state switch: `pending` is the error set there
 /// (`EINPROGRESS` for a new connect, `EALREADY`...), `timeo_zero` is
 /// `sock_sndtimeo(sk, O_NONBLOCK) == 0`.
-pub fn stream_connect_wait(pending: ConnectError, sk_state: u8, timeo_zero: bool) -> ConnectStep {
+pub fn stream_connect_wait(pending: Errno, sk_state: u8, timeo_zero: bool) -> ConnectStep {
     if state_in(sk_state, &[TCP_SYN_SENT, TCP_SYN_RECV]) {
         if timeo_zero {
             return ConnectStep::Return(pending);
@@ -283,7 +210,7 @@ pub fn stream_connect_wait(pending: ConnectError, sk_state: u8, timeo_zero: bool
 /// otherwise `sk_state` decides. A signal wins even when the connection
 /// completed meanwhile.
 pub fn stream_connect_woken(
-    pending: ConnectError,
+    pending: Errno,
     timed_out: bool,
     signal_pending: bool,
     timeo_infinite: bool,
@@ -295,25 +222,26 @@ pub fn stream_connect_woken(
     }
     if signal_pending {
         return ConnectStep::Return(if timeo_infinite {
-            ConnectError::RestartSys
+            Errno::RestartSys
         } else {
-            ConnectError::Intr
+            Errno::Intr
         });
     }
     if disconnected {
-        return ConnectStep::Return(ConnectError::Pipe);
+        return ConnectStep::Return(Errno::Pipe);
     }
     closed_or_connected(sk_state)
 }
 
-/// `sock_error(sk) ?: -ECONNABORTED` with `sk_err` a positive errno (0 =
-/// none).
+/// `sock_error(sk) ?: -ECONNABORTED`: the pending `sk_err` (`None` for
+/// 0), which the kernel side has already taken and cleared, else
+/// `ECONNABORTED`. `sk_err` may hold an errno the core never produced
+/// (another part of the kernel set it); it comes back as it went in.
 #[inline]
-pub const fn sock_error(sk_err: i32) -> ConnectError {
-    if sk_err == 0 {
-        ConnectError::ConnAborted
-    } else {
-        ConnectError::Errno(sk_err)
+pub const fn sock_error(sk_err: Option<Errno>) -> Errno {
+    match sk_err {
+        Some(e) => e,
+        None => Errno::ConnAborted,
     }
 }
 
@@ -321,7 +249,7 @@ pub const fn sock_error(sk_err: i32) -> ConnectError {
 mod tests {
     use super::super::tcp_states::{TCP_ESTABLISHED, TCP_LISTEN};
     use super::*;
-    use ConnectError::*;
+    use Errno::*;
     use SocketState::*;
 
     #[test]
@@ -391,10 +319,18 @@ mod tests {
         assert_eq!(check_connect(2, 10, ok), Err(Inval));
         assert_eq!(check_connect(16, 10, ok), Err(AfNoSupport));
         assert_eq!(check_connect(16, AF_UNSPEC, ok), Err(AfNoSupport));
+        // The route's error comes back as it went in, even one the core
+        // has no name for.
         assert_eq!(
-            check_connect(16, AF_INET, Err(ENETUNREACH)),
-            Err(Errno(101))
+            check_connect(16, AF_INET, Err(NetUnreach)),
+            Err(NetUnreach)
         );
+        assert_eq!(
+            check_connect(16, AF_INET, Err(Other(-1))),
+            Err(Other(-1))
+        );
+        // But the address checks come first.
+        assert_eq!(check_connect(15, AF_INET, Err(NetUnreach)), Err(Inval));
         assert_eq!(
             check_connect(16, AF_INET, Ok(RouteKind::Multicast)),
             Err(NetUnreach)
@@ -404,7 +340,6 @@ mod tests {
             Err(NetUnreach)
         );
         assert_eq!(check_connect(128, AF_INET, ok), Ok(()));
-        assert_eq!(NetUnreach.errno(), Errno(ENETUNREACH).errno());
     }
 
     #[test]
@@ -438,8 +373,9 @@ mod tests {
             stream_connect_wait(p, TCP_CLOSE, true),
             ConnectStep::SockError
         );
-        assert_eq!(sock_error(ECONNREFUSED), Errno(111));
-        assert_eq!(sock_error(0), ConnAborted);
+        assert_eq!(sock_error(Some(ConnRefused)), ConnRefused);
+        assert_eq!(sock_error(Some(Other(1000))), Other(1000));
+        assert_eq!(sock_error(None), ConnAborted);
     }
 
     #[test]
@@ -473,6 +409,5 @@ mod tests {
             w(InProgress, false, false, true, false, TCP_CLOSE),
             ConnectStep::SockError
         );
-        assert_eq!(RestartSys.errno(), 512);
     }
 }

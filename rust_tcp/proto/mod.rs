@@ -8,9 +8,9 @@
 //! ISNs ([`siphash`], [`secure_seq`]), bind and port-allocation rules
 //! ([`inet_hashtables`], [`inet_connection_sock`]) and the passive-open
 //! handshake ([`request_sock`], [`tcp_input`], [`tcp_minisocks`],
-//! [`tcp_output`], [`tcp_ipv4`]), the active open ([`af_inet`],
-//! [`inet_hash_connect`], [`tcp_connect`], [`tcp_timer`]) and receive
-//! windows ([`tcp_window`]). The established connection's core (issue 5
+//! [`tcp_output`], [`tcp_ipv4`]; their parameters in [`tcp_params`]), the
+//! active open ([`af_inet`], [`inet_hash_connect`], [`tcp_connect`],
+//! [`tcp_timer`]) and receive windows ([`tcp_window`]). The established connection's core (issue 5
 //! groundwork, not yet used by the kernel side): segment acceptance and
 //! RFC 5961 ([`tcp_validate`]), reassembly and SACK blocks ([`tcp_ofo`]),
 //! delayed ACKs ([`tcp_delack`]), teardown and poll ([`tcp_fin`]),
@@ -23,10 +23,18 @@
 //! files are compiled into the kernel module and into a host crate
 //! (`rust_tcp/proto/Cargo.toml`) where they are unit- and property-tested
 //! with `cargo test`.
+//!
+//! Nothing here depends on the kernel's ABI or configuration, which vary
+//! by architecture and build: errors are [`errno::Errno`] names, poll
+//! events a [`tcp_fin::PollMask`], and structure sizes
+//! ([`sock::SkbOverhead`]) come from the caller; the kernel side maps each
+//! to its own values in one place. The modules import one another without
+//! cycles (scripts/check-layers.py checks it).
 
 pub mod af_inet;
 pub mod checksum;
 pub mod create;
+pub mod errno;
 pub mod inet_connection_sock;
 pub mod inet_hash_connect;
 pub mod inet_hashtables;

@@ -39,6 +39,7 @@
 //! * The retransmission queue holds at most [`RTX_SEGS`] segments; a full
 //!   queue stops transmission like a full congestion window.
 
+use super::errno::Errno;
 use super::seq::SeqNum;
 use super::seqbuf::{ChunkStore, SeqBuf, CHUNK};
 use super::tcp_cong::{
@@ -86,10 +87,6 @@ const SKB_SIZE: u32 = 256;
 
 /// Out-of-order ranges kept (Linux bounds the rbtree by memory).
 pub const OFO_RANGES: usize = 16;
-/// `ECONNRESET` and `ETIMEDOUT`, `EPIPE` (positive errno).
-pub const ECONNRESET: i32 = 104;
-/// `ETIMEDOUT` (positive errno).
-pub const ETIMEDOUT: i32 = 110;
 
 /// The clocks a step reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,9 +196,10 @@ pub struct Events {
     pub writable: bool,
     /// The state or shutdown changed (`sk_state_change`).
     pub state_change: bool,
-    /// The connection is over: `tcp_done()` with this `sk_err` (0 for a
-    /// clean end, e.g. LAST_ACK acknowledged).
-    pub done: Option<i32>,
+    /// The connection is over: `tcp_done()`, with `Some(err)` to store in
+    /// `sk_err` first (a reset, a timeout), `None` for a clean end (e.g.
+    /// LAST_ACK acknowledged).
+    pub done: Option<Option<Errno>>,
     /// The connection becomes a timewait sock in `substate` (TIME_WAIT,
     /// or FIN_WAIT2 for an orphan) living `timeo_ms` (`tcp_time_wait()`).
     pub time_wait: Option<(u8, u32)>,
@@ -1417,7 +1415,7 @@ impl<S: ChunkStore> TcpConn<S> {
                         FinAcked::Abort => {
                             let rst = self.active_reset();
                             tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
-                            self.finish(0);
+                            self.finish(None);
                             return;
                         }
                         FinAcked::TimeWait => {
@@ -1426,7 +1424,7 @@ impl<S: ChunkStore> TcpConn<S> {
                             return;
                         }
                         FinAcked::Close => {
-                            self.finish(0);
+                            self.finish(None);
                             return;
                         }
                     }
@@ -1455,12 +1453,12 @@ impl<S: ChunkStore> TcpConn<S> {
     }
 
     /// `tcp_reset()`: the peer reset the connection.
-    fn reset(&mut self, err: i32) {
-        self.finish(err);
+    fn reset(&mut self, err: Errno) {
+        self.finish(Some(err));
     }
 
     /// `tcp_done()`: the connection is over.
-    fn finish(&mut self, err: i32) {
+    fn finish(&mut self, err: Option<Errno>) {
         self.set_state(TCP_CLOSE);
         self.shutdown = SHUTDOWN_MASK;
         self.ev.done = Some(err);
@@ -1774,7 +1772,7 @@ impl<S: ChunkStore> TcpConn<S> {
                     let rst = self.active_reset();
                     tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
                 }
-                self.finish(ETIMEDOUT);
+                self.finish(Some(Errno::TimedOut));
             }
             RtxTimerStep::Retransmit { .. } => {
                 self.retransmit_one(tx, 0, now);
@@ -1800,7 +1798,7 @@ impl<S: ChunkStore> TcpConn<S> {
             ProbeStep::Abort => {
                 let rst = self.active_reset();
                 tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
-                self.finish(ETIMEDOUT);
+                self.finish(Some(Errno::TimedOut));
             }
             ProbeStep::Probe => {
                 let mss_now = self.current_mss();

@@ -19,20 +19,16 @@
 //! States are [`super::tcp_states`] values. Times are milliseconds
 //! (jiffies at HZ = 1000); Linux stores them in jiffies as `int`.
 
-use super::af_inet::{SocketState, EINVAL};
+use super::af_inet::SocketState;
+use super::errno::Errno;
 use super::seq::SeqNum;
 use super::tcp_states::{
     TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
     TCP_LAST_ACK, TCP_LISTEN, TCP_NEW_SYN_RECV, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT,
 };
 use super::tcp_timewait::TCP_TIMEWAIT_LEN_MS;
-use super::tcp_validate::{tcp_reset_err, ECONNRESET};
+use super::tcp_validate::tcp_reset_err;
 use super::tcp_window::tcp_receive_window;
-
-/// `ENOTCONN`.
-pub const ENOTCONN: i32 = 107;
-/// `ECONNABORTED` (re-exported for [`tcp_disconnect`]).
-pub use super::af_inet::ECONNABORTED;
 
 /// `RCV_SHUTDOWN` bit of `sk_shutdown`.
 pub const RCV_SHUTDOWN: u8 = 1;
@@ -53,22 +49,149 @@ pub const TCP_FIN_TIMEOUT_MS: i32 = TCP_TIMEWAIT_LEN_MS as i32;
 /// `TCP_FIN_TIMEOUT_MAX` in milliseconds (120 s): the largest TCP_LINGER2.
 pub const TCP_FIN_TIMEOUT_MAX_MS: i32 = 120_000;
 
-/// `EPOLLIN`.
-pub const EPOLLIN: u32 = 0x0001;
-/// `EPOLLPRI`.
-pub const EPOLLPRI: u32 = 0x0002;
-/// `EPOLLOUT`.
-pub const EPOLLOUT: u32 = 0x0004;
-/// `EPOLLERR`.
-pub const EPOLLERR: u32 = 0x0008;
-/// `EPOLLHUP`.
-pub const EPOLLHUP: u32 = 0x0010;
-/// `EPOLLRDNORM`.
-pub const EPOLLRDNORM: u32 = 0x0040;
-/// `EPOLLWRNORM`.
-pub const EPOLLWRNORM: u32 = 0x0100;
-/// `EPOLLRDHUP`.
-pub const EPOLLRDHUP: u32 = 0x2000;
+/// The events `poll()` reports, as a set of named bits: the Linux
+/// `EPOLL*` bits [`tcp_poll`] can set. The bit layout is private and is
+/// not the `EPOLL*` one (those values are uapi and differ between
+/// architectures, e.g. `EPOLLWRNORM`); the kernel side builds its
+/// `__poll_t` from the accessors ([`PollMask::pollin`] is `EPOLLIN`, ...).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct PollMask(u8);
+
+impl PollMask {
+    /// No event.
+    pub const EMPTY: Self = Self(0);
+    /// `EPOLLIN`: readable (data, EOF, or a connection to accept).
+    pub const IN: Self = Self(1 << 0);
+    /// `EPOLLPRI`: urgent data.
+    pub const PRI: Self = Self(1 << 1);
+    /// `EPOLLOUT`: writable.
+    pub const OUT: Self = Self(1 << 2);
+    /// `EPOLLERR`: an error is pending.
+    pub const ERR: Self = Self(1 << 3);
+    /// `EPOLLHUP`: both directions shut down, or closed.
+    pub const HUP: Self = Self(1 << 4);
+    /// `EPOLLRDNORM`: normal data readable.
+    pub const RDNORM: Self = Self(1 << 5);
+    /// `EPOLLWRNORM`: normal data writable.
+    pub const WRNORM: Self = Self(1 << 6);
+    /// `EPOLLRDHUP`: the peer shut down writing (or we shut down reading).
+    pub const RDHUP: Self = Self(1 << 7);
+
+    /// The names, in `EPOLL*` value order, for `Debug`.
+    const NAMES: [(Self, &'static str); 8] = [
+        (Self::IN, "IN"),
+        (Self::PRI, "PRI"),
+        (Self::OUT, "OUT"),
+        (Self::ERR, "ERR"),
+        (Self::HUP, "HUP"),
+        (Self::RDNORM, "RDNORM"),
+        (Self::WRNORM, "WRNORM"),
+        (Self::RDHUP, "RDHUP"),
+    ];
+
+    /// Both sets.
+    #[inline]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Every event of `other` is in `self`.
+    #[inline]
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Some event of `other` is in `self`.
+    #[inline]
+    pub const fn intersects(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// No event.
+    #[inline]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `EPOLLIN`.
+    #[inline]
+    pub const fn pollin(self) -> bool {
+        self.contains(Self::IN)
+    }
+
+    /// `EPOLLPRI`.
+    #[inline]
+    pub const fn pollpri(self) -> bool {
+        self.contains(Self::PRI)
+    }
+
+    /// `EPOLLOUT`.
+    #[inline]
+    pub const fn pollout(self) -> bool {
+        self.contains(Self::OUT)
+    }
+
+    /// `EPOLLERR`.
+    #[inline]
+    pub const fn pollerr(self) -> bool {
+        self.contains(Self::ERR)
+    }
+
+    /// `EPOLLHUP`.
+    #[inline]
+    pub const fn pollhup(self) -> bool {
+        self.contains(Self::HUP)
+    }
+
+    /// `EPOLLRDNORM`.
+    #[inline]
+    pub const fn pollrdnorm(self) -> bool {
+        self.contains(Self::RDNORM)
+    }
+
+    /// `EPOLLWRNORM`.
+    #[inline]
+    pub const fn pollwrnorm(self) -> bool {
+        self.contains(Self::WRNORM)
+    }
+
+    /// `EPOLLRDHUP`.
+    #[inline]
+    pub const fn pollrdhup(self) -> bool {
+        self.contains(Self::RDHUP)
+    }
+}
+
+impl core::ops::BitOr for PollMask {
+    type Output = Self;
+    #[inline]
+    fn bitor(self, rhs: Self) -> Self {
+        self.union(rhs)
+    }
+}
+
+impl core::ops::BitOrAssign for PollMask {
+    #[inline]
+    fn bitor_assign(&mut self, rhs: Self) {
+        *self = self.union(rhs);
+    }
+}
+
+impl core::ops::BitAnd for PollMask {
+    type Output = Self;
+    #[inline]
+    fn bitand(self, rhs: Self) -> Self {
+        Self(self.0 & rhs.0)
+    }
+}
+
+impl core::fmt::Debug for PollMask {
+    // By name: the private bit values would mean nothing in a failed test.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let set = Self::NAMES.iter().filter(|(b, _)| self.contains(*b)).map(|(_, n)| n);
+        f.debug_set().entries(set).finish()
+    }
+}
 
 /// An entry of `new_state[]`: the state a close or `SHUT_WR` moves to and
 /// whether a FIN goes out (`TCP_ACTION_FIN`).
@@ -147,9 +270,9 @@ pub enum ShutdownAction {
 /// The outcome of a valid `shutdown()` call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shutdown {
-    /// 0, or `ENOTCONN` (positive) for a socket in CLOSE, whose
+    /// `None` (success), or `ENOTCONN` for a socket in CLOSE, whose
     /// `sk_shutdown` is still updated ("Hack to wake up other listeners").
-    pub err: i32,
+    pub err: Option<Errno>,
     /// What to do.
     pub action: ShutdownAction,
     /// The new `socket->state`.
@@ -167,12 +290,12 @@ pub struct Shutdown {
 /// = SS_UNCONNECTED` (`tcp_disconnect()` returns 0); any other state → set
 /// the bits and run [`tcp_shutdown`]. Every case ends with
 /// `sk_state_change()` (wake pollers).
-pub fn inet_shutdown(how: i32, sk_state: u8, sock_state: SocketState) -> Result<Shutdown, i32> {
+pub fn inet_shutdown(how: i32, sk_state: u8, sock_state: SocketState) -> Result<Shutdown, Errno> {
     // "maps 0->1 has the advantage of making bit 1 rcvs and 1->2 bit 2
     // snds. 2->3"; MAXINT wraps to a negative value, refused like 0.
     let how = how.wrapping_add(1);
     if how & !i32::from(SHUTDOWN_MASK) != 0 || how == 0 {
-        return Err(EINVAL);
+        return Err(Errno::Inval);
     }
     let bits = how as u8;
     let mut sock_state = sock_state;
@@ -184,19 +307,19 @@ pub fn inet_shutdown(how: i32, sk_state: u8, sock_state: SocketState) -> Result<
         };
     }
     let disconnect = Shutdown {
-        err: 0,
+        err: None,
         action: ShutdownAction::Disconnect,
         sock_state: SocketState::Unconnected,
     };
     let out = match sk_state {
         TCP_LISTEN if bits & RCV_SHUTDOWN == 0 => Shutdown {
-            err: 0,
+            err: None,
             action: ShutdownAction::Nothing,
             sock_state,
         },
         TCP_LISTEN | TCP_SYN_SENT => disconnect,
         _ => Shutdown {
-            err: if sk_state == TCP_CLOSE { ENOTCONN } else { 0 },
+            err: if sk_state == TCP_CLOSE { Some(Errno::NotConn) } else { None },
             action: ShutdownAction::Shutdown {
                 bits,
                 close: tcp_shutdown(sk_state, bits),
@@ -226,7 +349,7 @@ pub struct Disconnect {
     /// `tcp_send_active_reset()`: send an RST (`seq = snd_nxt`, RST|ACK).
     pub rst: bool,
     /// The error left in `sk_err`.
-    pub err: Option<i32>,
+    pub err: Option<Errno>,
 }
 
 /// Linux `tcp_disconnect()`'s "ABORT function of RFC793": the state
@@ -245,14 +368,14 @@ pub const fn tcp_disconnect(old_state: u8, repair: bool, unsent_data: bool) -> D
     if old_state == TCP_LISTEN {
         d.listen_stop = true;
     } else if repair {
-        d.err = Some(ECONNABORTED);
+        d.err = Some(Errno::ConnAborted);
     } else if tcp_need_reset(old_state)
         || (unsent_data && matches!(old_state, TCP_CLOSING | TCP_LAST_ACK))
     {
         d.rst = true;
-        d.err = Some(ECONNRESET);
+        d.err = Some(Errno::ConnReset);
     } else if old_state == TCP_SYN_SENT {
-        d.err = Some(ECONNRESET);
+        d.err = Some(Errno::ConnReset);
     }
     d
 }
@@ -632,7 +755,7 @@ pub enum TextAction {
     /// reset"; `TCPAbortOnData`): `tcp_reset()` with this error.
     Reset {
         /// `ECONNRESET` (`EPIPE` in CLOSE_WAIT).
-        err: i32,
+        err: Errno,
     },
 }
 
@@ -720,8 +843,8 @@ pub struct PollInput {
 /// The result of [`tcp_poll`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PollResult {
-    /// The `EPOLL*` mask.
-    pub mask: u32,
+    /// The events.
+    pub mask: PollMask,
     /// Not writeable although writing is allowed: Linux sets
     /// `SOCKWQ_ASYNC_NOSPACE` and `SOCK_NOSPACE` so that freeing send space
     /// wakes the poller (the mask is computed as the re-check after those
@@ -770,23 +893,23 @@ pub fn sk_stream_is_writeable(p: &PollInput) -> bool {
 pub fn tcp_poll(p: &PollInput) -> PollResult {
     if p.state == TCP_LISTEN {
         let mask = if p.accept_queue_nonempty {
-            EPOLLIN | EPOLLRDNORM
+            PollMask::IN | PollMask::RDNORM
         } else {
-            0
+            PollMask::EMPTY
         };
         return PollResult {
             mask,
             nospace: false,
         };
     }
-    let mut mask = 0;
+    let mut mask = PollMask::EMPTY;
     let mut nospace = false;
     let shutdown = p.sk_shutdown;
     if shutdown == SHUTDOWN_MASK || p.state == TCP_CLOSE {
-        mask |= EPOLLHUP;
+        mask |= PollMask::HUP;
     }
     if shutdown & RCV_SHUTDOWN != 0 {
-        mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+        mask |= PollMask::IN | PollMask::RDNORM | PollMask::RDHUP;
     }
     if p.state != TCP_SYN_SENT && p.state != TCP_SYN_RECV {
         // sock_rcvlowat(sk, 0, INT_MAX)
@@ -795,30 +918,29 @@ pub fn tcp_poll(p: &PollInput) -> PollResult {
             target = target.wrapping_add(1);
         }
         if tcp_epollin_ready(p, target) {
-            mask |= EPOLLIN | EPOLLRDNORM;
+            mask |= PollMask::IN | PollMask::RDNORM;
         }
         if shutdown & SEND_SHUTDOWN == 0 {
             if sk_stream_is_writeable(p) {
-                mask |= EPOLLOUT | EPOLLWRNORM;
+                mask |= PollMask::OUT | PollMask::WRNORM;
             } else {
                 nospace = true;
             }
         } else {
-            mask |= EPOLLOUT | EPOLLWRNORM;
+            mask |= PollMask::OUT | PollMask::WRNORM;
         }
         if p.urg_valid {
-            mask |= EPOLLPRI;
+            mask |= PollMask::PRI;
         }
     }
     if p.sk_err || p.error_queue_nonempty {
-        mask |= EPOLLERR;
+        mask |= PollMask::ERR;
     }
     PollResult { mask, nospace }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::af_inet::EPIPE;
     use super::*;
 
     #[test]
@@ -885,7 +1007,7 @@ mod tests {
         for how in [-1, 3, 4, i32::MAX, i32::MIN] {
             assert_eq!(
                 inet_shutdown(how, TCP_ESTABLISHED, Connected),
-                Err(EINVAL),
+                Err(Errno::Inval),
                 "{how}"
             );
         }
@@ -893,7 +1015,7 @@ mod tests {
         assert_eq!(
             got,
             Shutdown {
-                err: 0,
+                err: None,
                 action: ShutdownAction::Shutdown {
                     bits: SEND_SHUTDOWN,
                     close: Some(CloseState {
@@ -928,7 +1050,7 @@ mod tests {
         assert_eq!(
             got,
             Shutdown {
-                err: ENOTCONN,
+                err: Some(Errno::NotConn),
                 action: ShutdownAction::Shutdown {
                     bits: SHUTDOWN_MASK,
                     close: None
@@ -944,14 +1066,14 @@ mod tests {
             ShutdownAction::Nothing
         );
         let got = inet_shutdown(SHUT_RD, TCP_LISTEN, Unconnected).unwrap();
-        assert_eq!((got.err, got.action), (0, ShutdownAction::Disconnect));
+        assert_eq!((got.err, got.action), (None, ShutdownAction::Disconnect));
         // Connecting (non-blocking connect in progress): disconnect and
         // SS_UNCONNECTED.
         let got = inet_shutdown(SHUT_WR, TCP_SYN_SENT, Connecting).unwrap();
         assert_eq!(
             got,
             Shutdown {
-                err: 0,
+                err: None,
                 action: ShutdownAction::Disconnect,
                 sock_state: Unconnected
             }
@@ -970,7 +1092,7 @@ mod tests {
         let rst = Disconnect {
             listen_stop: false,
             rst: true,
-            err: Some(ECONNRESET),
+            err: Some(Errno::ConnReset),
         };
         for st in [
             TCP_ESTABLISHED,
@@ -996,7 +1118,7 @@ mod tests {
             Disconnect {
                 listen_stop: false,
                 rst: false,
-                err: Some(ECONNRESET)
+                err: Some(Errno::ConnReset)
             }
         );
         assert_eq!(
@@ -1012,7 +1134,7 @@ mod tests {
             Disconnect {
                 listen_stop: false,
                 rst: false,
-                err: Some(ECONNABORTED)
+                err: Some(Errno::ConnAborted)
             }
         );
     }
@@ -1081,7 +1203,7 @@ mod tests {
             CloseAction::Disconnect(Disconnect {
                 listen_stop: false,
                 rst: true,
-                err: Some(ECONNRESET)
+                err: Some(Errno::ConnReset)
             })
         );
         // SO_LINGER 0 in LAST_ACK with everything sent: no RST.
@@ -1101,7 +1223,7 @@ mod tests {
         assert!(matches!(
             tcp_close(&c),
             CloseAction::Disconnect(Disconnect {
-                err: Some(ECONNABORTED),
+                err: Some(Errno::ConnAborted),
                 rst: false,
                 ..
             })
@@ -1281,7 +1403,7 @@ mod tests {
         // Starting before rcv_nxt but bringing new data: reset (EPIPE).
         assert_eq!(
             rcv_text(TCP_CLOSE_WAIT, RCV_SHUTDOWN, s(4), s(10), false, s(5)),
-            TextAction::Reset { err: EPIPE }
+            TextAction::Reset { err: Errno::Pipe }
         );
         // Old retransmission: queued (tcp_data_queue() drops it as old).
         assert_eq!(
@@ -1291,7 +1413,7 @@ mod tests {
         // FIN_WAIT2 after shutdown(SHUT_RD): new data resets.
         assert_eq!(
             rcv_text(TCP_FIN_WAIT2, SHUTDOWN_MASK, s(5), s(10), false, s(5)),
-            TextAction::Reset { err: ECONNRESET }
+            TextAction::Reset { err: Errno::ConnReset }
         );
         // A bare FIN at rcv_nxt is fine.
         assert_eq!(
@@ -1334,14 +1456,14 @@ mod tests {
         }
     }
 
-    fn mask(p: &PollInput) -> u32 {
+    fn mask(p: &PollInput) -> PollMask {
         tcp_poll(p).mask
     }
 
     #[test]
     fn poll_by_state() {
-        let w = EPOLLOUT | EPOLLWRNORM;
-        let r = EPOLLIN | EPOLLRDNORM;
+        let w = PollMask::OUT | PollMask::WRNORM;
+        let r = PollMask::IN | PollMask::RDNORM;
         let p = poll_est();
         assert_eq!(mask(&p), w);
         // Readable.
@@ -1353,11 +1475,11 @@ mod tests {
         let mut q = p;
         q.state = TCP_CLOSE_WAIT;
         q.sk_shutdown = RCV_SHUTDOWN;
-        assert_eq!(mask(&q), r | EPOLLRDHUP | w);
+        assert_eq!(mask(&q), r | PollMask::RDHUP | w);
         // Both directions shut: HUP; writable since SEND_SHUTDOWN.
         q.state = TCP_LAST_ACK;
         q.sk_shutdown = SHUTDOWN_MASK;
-        assert_eq!(mask(&q), EPOLLHUP | r | EPOLLRDHUP | w);
+        assert_eq!(mask(&q), PollMask::HUP | r | PollMask::RDHUP | w);
         // FIN_WAIT2 after shutdown(SHUT_WR): writable, no HUP.
         let mut q = p;
         q.state = TCP_FIN_WAIT2;
@@ -1366,46 +1488,74 @@ mod tests {
         // A fresh socket (CLOSE): HUP and, not being SYN_SENT, OUT.
         let mut q = p;
         q.state = TCP_CLOSE;
-        assert_eq!(mask(&q), EPOLLHUP | w);
+        assert_eq!(mask(&q), PollMask::HUP | w);
         // A reset connection: CLOSE with everything shut and an error.
         q.sk_shutdown = SHUTDOWN_MASK;
         q.sk_err = true;
-        assert_eq!(mask(&q), EPOLLHUP | r | EPOLLRDHUP | w | EPOLLERR);
+        assert_eq!(mask(&q), PollMask::HUP | r | PollMask::RDHUP | w | PollMask::ERR);
         // Connecting: nothing.
         for st in [TCP_SYN_SENT, TCP_SYN_RECV] {
             let mut q = p;
             q.state = st;
             q.rcv_nxt = SeqNum(1010);
-            assert_eq!(mask(&q), 0, "state {st}");
+            assert_eq!(mask(&q), PollMask::EMPTY, "state {st}");
         }
         // Connect failed: SYN_SENT -> CLOSE with sk_err.
         let mut q = p;
         q.state = TCP_SYN_SENT;
         q.sk_err = true;
-        assert_eq!(mask(&q), EPOLLERR);
+        assert_eq!(mask(&q), PollMask::ERR);
         // Listener.
         let mut q = p;
         q.state = TCP_LISTEN;
         q.sk_err = true;
-        assert_eq!(mask(&q), 0);
+        assert_eq!(mask(&q), PollMask::EMPTY);
         q.accept_queue_nonempty = true;
         assert_eq!(mask(&q), r);
         // TIME_WAIT/CLOSING treated like the others.
         let mut q = p;
         q.state = TCP_CLOSING;
         q.sk_shutdown = SHUTDOWN_MASK;
-        assert_eq!(mask(&q), EPOLLHUP | r | EPOLLRDHUP | w);
+        assert_eq!(mask(&q), PollMask::HUP | r | PollMask::RDHUP | w);
+    }
+
+    #[test]
+    fn poll_mask_accessors() {
+        let all = [
+            (PollMask::IN, PollMask::pollin as fn(PollMask) -> bool),
+            (PollMask::PRI, PollMask::pollpri),
+            (PollMask::OUT, PollMask::pollout),
+            (PollMask::ERR, PollMask::pollerr),
+            (PollMask::HUP, PollMask::pollhup),
+            (PollMask::RDNORM, PollMask::pollrdnorm),
+            (PollMask::WRNORM, PollMask::pollwrnorm),
+            (PollMask::RDHUP, PollMask::pollrdhup),
+        ];
+        // Each accessor sees exactly its own bit, and the bits are distinct.
+        for (i, (bit, _)) in all.iter().enumerate() {
+            for (j, (_, get)) in all.iter().enumerate() {
+                assert_eq!(get(*bit), i == j, "{bit:?} {j}");
+            }
+            assert!(!bit.is_empty());
+        }
+        let m = PollMask::IN | PollMask::HUP;
+        assert!(m.contains(PollMask::IN) && !m.contains(PollMask::IN | PollMask::OUT));
+        assert!(m.intersects(PollMask::HUP | PollMask::OUT));
+        assert_eq!(m & PollMask::OUT, PollMask::EMPTY);
+        assert_eq!(PollMask::default(), PollMask::EMPTY);
+        extern crate std;
+        assert_eq!(std::format!("{m:?}"), "{\"IN\", \"HUP\"}");
     }
 
     #[test]
     fn poll_readable_rules() {
-        let r = EPOLLIN | EPOLLRDNORM;
+        let r = PollMask::IN | PollMask::RDNORM;
         let mut p = poll_est();
         p.rcv_nxt = SeqNum(1100);
         p.rcv_wup = SeqNum(1100);
         p.rcvlowat = 200;
         // 100 bytes below SO_RCVLOWAT 200: not readable...
-        assert_eq!(mask(&p) & r, 0);
+        assert_eq!(mask(&p) & r, PollMask::EMPTY);
         // ...unless the window left is at most one rcv_mss...
         let mut q = p;
         q.rcv_wnd = 536;
@@ -1415,7 +1565,7 @@ mod tests {
         q.rmem_alloc = 131_072 - 16_384 + 1;
         assert_eq!(mask(&q) & r, r);
         q.rmem_alloc -= 1;
-        assert_eq!(mask(&q) & r, 0);
+        assert_eq!(mask(&q) & r, PollMask::EMPTY);
         let mut q = p;
         q.memory_pressure = true;
         assert_eq!(mask(&q) & r, r);
@@ -1426,16 +1576,16 @@ mod tests {
         q.rcvlowat = 0;
         assert_eq!(mask(&q) & r, r);
         q.urg_at_copied = true;
-        assert_eq!(mask(&q) & r, 0);
+        assert_eq!(mask(&q) & r, PollMask::EMPTY);
         q.urg_valid = true;
-        assert_eq!(mask(&q) & EPOLLPRI, EPOLLPRI);
+        assert_eq!(mask(&q) & PollMask::PRI, PollMask::PRI);
         q.rcvlowat = i32::MAX;
         let _ = tcp_poll(&q);
     }
 
     #[test]
     fn poll_writable_rules() {
-        let w = EPOLLOUT | EPOLLWRNORM;
+        let w = PollMask::OUT | PollMask::WRNORM;
         let mut p = poll_est();
         // wspace 16384 - 10000 = 6384 >= 5000: writable.
         p.wmem_queued = 10_000;
@@ -1451,7 +1601,7 @@ mod tests {
         assert_eq!(
             tcp_poll(&p),
             PollResult {
-                mask: 0,
+                mask: PollMask::EMPTY,
                 nospace: true
             }
         );
@@ -1465,11 +1615,11 @@ mod tests {
         q.notsent_bytes = 499;
         assert_eq!(mask(&q), w);
         q.notsent_bytes = 500;
-        assert_eq!(mask(&q), 0);
+        assert_eq!(mask(&q), PollMask::EMPTY);
         // Full send buffer.
         let mut q = poll_est();
         q.wmem_queued = q.sndbuf;
-        assert_eq!(mask(&q), 0);
+        assert_eq!(mask(&q), PollMask::EMPTY);
         // After SHUT_WR always "writable" (write() then fails with EPIPE).
         q.sk_shutdown = SEND_SHUTDOWN;
         assert_eq!(mask(&q), w);

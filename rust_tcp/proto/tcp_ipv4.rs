@@ -8,6 +8,7 @@
 //! [`super::tcp_hdr::emit`] from the segment's destination address back to
 //! its source. MD5/AO signatures are not modelled.
 
+use super::errno::Errno;
 use super::request_sock::RequestSock;
 use super::seq::SeqNum;
 use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr, TcpSegment};
@@ -79,35 +80,25 @@ pub fn reqsk_ack_repr(req: &RequestSock, now_ms: u32) -> TcpRepr {
     }
 }
 
-/// `EHOSTUNREACH` and the other errnos ICMP errors map to (x86 values).
-const ENETUNREACH: i32 = 101;
-const EHOSTUNREACH: i32 = 113;
-const ENOPROTOOPT: i32 = 92;
-const ECONNREFUSED: i32 = 111;
-const EOPNOTSUPP: i32 = 95;
-const EHOSTDOWN: i32 = 112;
-const ENONET: i32 = 64;
-const EPROTO: i32 = 71;
-
 /// `icmp_err_convert[]` for ICMP_DEST_UNREACH codes 0..=15 (code 4,
 /// FRAG_NEEDED, is path MTU discovery, not an error: `None`).
-const DEST_UNREACH_ERRNO: [Option<i32>; 16] = [
-    Some(ENETUNREACH),  // NET_UNREACH
-    Some(EHOSTUNREACH), // HOST_UNREACH
-    Some(ENOPROTOOPT),  // PROT_UNREACH
-    Some(ECONNREFUSED), // PORT_UNREACH
-    None,               // FRAG_NEEDED
-    Some(EOPNOTSUPP),   // SR_FAILED
-    Some(ENETUNREACH),  // NET_UNKNOWN
-    Some(EHOSTDOWN),    // HOST_UNKNOWN
-    Some(ENONET),       // HOST_ISOLATED
-    Some(ENETUNREACH),  // NET_ANO
-    Some(EHOSTUNREACH), // HOST_ANO
-    Some(ENETUNREACH),  // NET_UNR_TOS
-    Some(EHOSTUNREACH), // HOST_UNR_TOS
-    Some(EHOSTUNREACH), // PKT_FILTERED
-    Some(EHOSTUNREACH), // PREC_VIOLATION
-    Some(EHOSTUNREACH), // PREC_CUTOFF
+const DEST_UNREACH_ERRNO: [Option<Errno>; 16] = [
+    Some(Errno::NetUnreach),  // NET_UNREACH
+    Some(Errno::HostUnreach), // HOST_UNREACH
+    Some(Errno::NoProtoOpt),  // PROT_UNREACH
+    Some(Errno::ConnRefused), // PORT_UNREACH
+    None,                     // FRAG_NEEDED
+    Some(Errno::OpNotSupp),   // SR_FAILED
+    Some(Errno::NetUnreach),  // NET_UNKNOWN
+    Some(Errno::HostDown),    // HOST_UNKNOWN
+    Some(Errno::NoNet),       // HOST_ISOLATED
+    Some(Errno::NetUnreach),  // NET_ANO
+    Some(Errno::HostUnreach), // HOST_ANO
+    Some(Errno::NetUnreach),  // NET_UNR_TOS
+    Some(Errno::HostUnreach), // HOST_UNR_TOS
+    Some(Errno::HostUnreach), // PKT_FILTERED
+    Some(Errno::HostUnreach), // PREC_VIOLATION
+    Some(Errno::HostUnreach), // PREC_CUTOFF
 ];
 
 /// An ICMP error about one of our TCP segments: the connection it names
@@ -124,19 +115,19 @@ pub struct IcmpTcpError {
     pub rport: u16,
     /// The quoted segment's sequence number.
     pub seq: SeqNum,
-    /// The positive errno (`icmp_err_convert`, `tcp_v4_err`).
-    pub errno: i32,
+    /// The error it reports (`icmp_err_convert`, `tcp_v4_err`).
+    pub errno: Errno,
 }
 
 /// The error an ICMP message reports to TCP, as `tcp_v4_err()` maps it:
 /// DEST_UNREACH by `icmp_err_convert[]` (FRAG_NEEDED and codes above 15:
 /// none), TIME_EXCEEDED → EHOSTUNREACH, PARAMETERPROB → EPROTO; anything
 /// else (SOURCE_QUENCH, REDIRECT, echo...) is not an error.
-pub fn icmp_errno(icmp_type: u8, code: u8) -> Option<i32> {
+pub fn icmp_errno(icmp_type: u8, code: u8) -> Option<Errno> {
     match icmp_type {
         3 => DEST_UNREACH_ERRNO.get(usize::from(code)).copied().flatten(),
-        11 => Some(EHOSTUNREACH),
-        12 => Some(EPROTO),
+        11 => Some(Errno::HostUnreach),
+        12 => Some(Errno::Proto),
         _ => None,
     }
 }
@@ -258,11 +249,34 @@ mod tests {
     fn icmp_errors_as_tcp_v4_err() {
         let e = parse_icmp_tcp_error(&icmp(3, 1), false).unwrap();
         assert_eq!((e.laddr, e.lport, e.raddr, e.rport), ([10, 0, 0, 1], 40000, [10, 0, 0, 2], 80));
-        assert_eq!((e.seq, e.errno), (SeqNum(0x0102_0304), 113));
-        assert_eq!(parse_icmp_tcp_error(&icmp(3, 3), false).unwrap().errno, 111);
-        assert_eq!(parse_icmp_tcp_error(&icmp(3, 0), false).unwrap().errno, 101);
-        assert_eq!(parse_icmp_tcp_error(&icmp(11, 0), false).unwrap().errno, 113);
-        assert_eq!(parse_icmp_tcp_error(&icmp(12, 0), false).unwrap().errno, 71);
+        assert_eq!((e.seq, e.errno), (SeqNum(0x0102_0304), Errno::HostUnreach));
+        assert_eq!(parse_icmp_tcp_error(&icmp(3, 3), false).unwrap().errno, Errno::ConnRefused);
+        assert_eq!(parse_icmp_tcp_error(&icmp(3, 0), false).unwrap().errno, Errno::NetUnreach);
+        assert_eq!(parse_icmp_tcp_error(&icmp(11, 0), false).unwrap().errno, Errno::HostUnreach);
+        assert_eq!(parse_icmp_tcp_error(&icmp(12, 0), false).unwrap().errno, Errno::Proto);
+        // icmp_err_convert[] code by code.
+        use Errno::*;
+        let table = [
+            Some(NetUnreach),
+            Some(HostUnreach),
+            Some(NoProtoOpt),
+            Some(ConnRefused),
+            None,
+            Some(OpNotSupp),
+            Some(NetUnreach),
+            Some(HostDown),
+            Some(NoNet),
+            Some(NetUnreach),
+            Some(HostUnreach),
+            Some(NetUnreach),
+            Some(HostUnreach),
+            Some(HostUnreach),
+            Some(HostUnreach),
+            Some(HostUnreach),
+        ];
+        for (code, want) in table.iter().enumerate() {
+            assert_eq!(icmp_errno(3, code as u8), *want, "3/{code}");
+        }
         // Not errors for TCP: FRAG_NEEDED (PMTU), unknown codes, quench, echo.
         for (t, c) in [(3, 4), (3, 16), (4, 0), (0, 0), (8, 0), (5, 1)] {
             assert_eq!(parse_icmp_tcp_error(&icmp(t, c), false), None, "{t}/{c}");

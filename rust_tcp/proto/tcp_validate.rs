@@ -22,7 +22,7 @@
 //! `icsk_rto` in milliseconds. TCP_AO/MD5, Fast Open, MPTCP and
 //! microsecond timestamps are not modelled.
 
-use super::af_inet::{ECONNREFUSED, EPIPE};
+use super::errno::Errno;
 use super::seq::SeqNum;
 use super::tcp_hdr::{TcpFlags, TcpSegment};
 use super::tcp_input::{oow_rate_limited, oow_rate_limited_raw, ChallengeAckQuota};
@@ -32,8 +32,6 @@ use super::tcp_states::{
 };
 use super::tcp_window::tcp_receive_window;
 
-/// `ECONNRESET`.
-pub const ECONNRESET: i32 = 104;
 /// `TCP_PAWS_WINDOW`: replay window (in timestamp ticks) of the PAWS check
 /// on a synchronised connection.
 pub const TCP_PAWS_WINDOW: i32 = 1;
@@ -46,12 +44,12 @@ pub const TCP_CHALLENGE_ACK_LIMIT_DEFAULT: u32 = i32::MAX as u32;
 /// in SYN_SENT, `EPIPE` in CLOSE_WAIT ("the right error as BSD sees it"),
 /// `None` in CLOSE (nothing happens), else `ECONNRESET`. The socket then
 /// gets `sk_err` and `tcp_done()`.
-pub const fn tcp_reset_err(state: u8) -> Option<i32> {
+pub const fn tcp_reset_err(state: u8) -> Option<Errno> {
     match state {
-        TCP_SYN_SENT => Some(ECONNREFUSED),
-        TCP_CLOSE_WAIT => Some(EPIPE),
+        TCP_SYN_SENT => Some(Errno::ConnRefused),
+        TCP_CLOSE_WAIT => Some(Errno::Pipe),
         TCP_CLOSE => None,
-        _ => Some(ECONNRESET),
+        _ => Some(Errno::ConnReset),
     }
 }
 
@@ -237,7 +235,7 @@ pub enum Validate {
     /// (see [`tcp_reset_err`]), `tcp_done()`; the segment is dropped.
     Reset {
         /// `ECONNRESET`, `EPIPE` or `ECONNREFUSED`.
-        err: i32,
+        err: Errno,
     },
 }
 
@@ -541,8 +539,8 @@ mod tests {
 
     #[test]
     fn reset_errors() {
-        assert_eq!(tcp_reset_err(TCP_SYN_SENT), Some(ECONNREFUSED));
-        assert_eq!(tcp_reset_err(TCP_CLOSE_WAIT), Some(EPIPE));
+        assert_eq!(tcp_reset_err(TCP_SYN_SENT), Some(Errno::ConnRefused));
+        assert_eq!(tcp_reset_err(TCP_CLOSE_WAIT), Some(Errno::Pipe));
         assert_eq!(tcp_reset_err(TCP_CLOSE), None);
         for st in [
             TCP_ESTABLISHED,
@@ -551,7 +549,7 @@ mod tests {
             TCP_LAST_ACK,
             TCP_CLOSING,
         ] {
-            assert_eq!(tcp_reset_err(st), Some(ECONNRESET));
+            assert_eq!(tcp_reset_err(st), Some(Errno::ConnReset));
         }
     }
 
@@ -637,7 +635,7 @@ mod tests {
         // PAWS-failing RST goes on to the sequence checks and resets.
         assert_eq!(
             e.run(&sk, &seg(NXT, 0, R, Some(5), &[])),
-            Validate::Reset { err: ECONNRESET }
+            Validate::Reset { err: Errno::ConnReset }
         );
     }
 
@@ -768,7 +766,7 @@ mod tests {
         let mut e = Env::new();
         assert_eq!(
             e.run(&sk, &seg(NXT, 0, R, None, &[])),
-            Validate::Reset { err: ECONNRESET }
+            Validate::Reset { err: Errno::ConnReset }
         );
         // In window, not exact: challenge ACK, then per-socket limited.
         assert_eq!(
@@ -803,7 +801,7 @@ mod tests {
         sk2.max_sack = Some(SeqNum(NXT + 700));
         assert_eq!(
             e.run(&sk2, &seg(NXT + 700, 0, R, None, &[])),
-            Validate::Reset { err: ECONNRESET }
+            Validate::Reset { err: Errno::ConnReset }
         );
         // In CLOSE_WAIT the error is EPIPE, and rcv_nxt - 1 is accepted
         // (RST with the FIN's sequence number), even though it is before
@@ -812,12 +810,12 @@ mod tests {
         cw.state = TCP_CLOSE_WAIT;
         assert_eq!(
             e.run(&cw, &seg(NXT - 1, 0, R, None, &[])),
-            Validate::Reset { err: EPIPE }
+            Validate::Reset { err: Errno::Pipe }
         );
         cw.rcv_wup = SeqNum(NXT - 1);
         assert_eq!(
             e.run(&cw, &seg(NXT - 1, 0, R, None, &[])),
-            Validate::Reset { err: EPIPE }
+            Validate::Reset { err: Errno::Pipe }
         );
         // ...but not in ESTABLISHED.
         assert_eq!(
@@ -888,7 +886,7 @@ mod tests {
         let mut e = Env::new();
         assert_eq!(
             e.run(&sk, &seg(NXT, 0, S | R, None, &[])),
-            Validate::Reset { err: ECONNRESET }
+            Validate::Reset { err: Errno::ConnReset }
         );
     }
 

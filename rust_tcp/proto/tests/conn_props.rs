@@ -6,6 +6,7 @@
 //! then parse) on the way.
 
 use proptest::prelude::*;
+use rust_tcp_proto::errno::Errno;
 use rust_tcp_proto::seq::SeqNum;
 use rust_tcp_proto::seqbuf::{ChunkStore, SeqBuf, CHUNK};
 use rust_tcp_proto::tcp_conn::{ConnParams, ConnSysctls, Now, RecvState, TcpConn, TimerCmd, Tx};
@@ -88,7 +89,7 @@ struct End {
     eof: bool,
     rtx_at: Option<u32>,
     del_at: Option<u32>,
-    done: Option<i32>,
+    done: Option<Option<Errno>>,
     tw: Option<u8>,
     side: u8,
     laddr: [u8; 4],
@@ -371,7 +372,7 @@ fn clean_link_exchange_and_close() {
     assert_eq!(a.c.rtx_capacity(), 512);
     // B finished first: its FIN made A CLOSE_WAIT, A's FIN then went
     // LAST_ACK and closed cleanly when B acknowledged it from TIME_WAIT.
-    assert_eq!(a.done, Some(0));
+    assert_eq!(a.done, Some(None));
     assert_eq!(a.tw, None);
     assert_eq!(b.done, None);
     assert_eq!(b.tw, Some(TCP_TIME_WAIT));
@@ -452,7 +453,7 @@ fn reset_is_reported() {
     // An RST exactly at rcv_nxt: the connection is reset.
     let (mut c, _) = conn_after_rst(5001);
     let ev = c.take_events();
-    assert_eq!(ev.done, Some(104));
+    assert_eq!(ev.done, Some(Some(Errno::ConnReset)));
     assert_eq!(c.state, TCP_CLOSE);
 }
 

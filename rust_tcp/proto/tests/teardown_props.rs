@@ -5,14 +5,15 @@
 //! the delayed-ACK engine (`tcp_delack`).
 
 use proptest::prelude::*;
-use rust_tcp_proto::af_inet::{SocketState, EINVAL};
+use rust_tcp_proto::af_inet::SocketState;
+use rust_tcp_proto::errno::Errno;
 use rust_tcp_proto::seq::SeqNum;
 use rust_tcp_proto::tcp_delack::{
     tcp_ato_min, tcp_delack_max_default, AckSnd, AckSndCtx, DelAck, DelAckSysctls, RcvSegInfo,
 };
 use rust_tcp_proto::tcp_fin::{
-    fin_acked, inet_shutdown, tcp_close_state, tcp_poll, FinAckCtx, PollInput, EPOLLHUP, EPOLLIN,
-    EPOLLRDNORM, SHUTDOWN_MASK,
+    fin_acked, inet_shutdown, tcp_close_state, tcp_poll, FinAckCtx, PollInput, PollMask,
+    SHUTDOWN_MASK,
 };
 use rust_tcp_proto::tcp_hdr::{TcpFlags, TcpOptions, TcpSegment};
 use rust_tcp_proto::tcp_input::ChallengeAckQuota;
@@ -160,7 +161,7 @@ proptest! {
         if (0..=2).contains(&how) {
             prop_assert!(got.is_ok());
         } else {
-            prop_assert_eq!(got, Err(EINVAL));
+            prop_assert_eq!(got, Err(Errno::Inval));
         }
         let cs = tcp_close_state(state);
         // Only ESTABLISHED, SYN_RECV and CLOSE_WAIT send a FIN.
@@ -200,11 +201,11 @@ proptest! {
         };
         let m = tcp_poll(&p).mask;
         if state == TCP_LISTEN {
-            prop_assert_eq!(m & !(EPOLLIN | EPOLLRDNORM), 0);
+            prop_assert!((PollMask::IN | PollMask::RDNORM).contains(m), "{:?}", m);
         } else {
-            prop_assert_eq!(m & EPOLLHUP != 0, shutdown == SHUTDOWN_MASK || state == TCP_CLOSE);
+            prop_assert_eq!(m.pollhup(), shutdown == SHUTDOWN_MASK || state == TCP_CLOSE);
             if state == TCP_SYN_SENT && shutdown == 0 {
-                prop_assert_eq!(m & !rust_tcp_proto::tcp_fin::EPOLLERR, 0);
+                prop_assert!(PollMask::ERR.contains(m), "{:?}", m);
             }
         }
     }
