@@ -17,12 +17,17 @@
 //! [`super::tcp_output::tcp_win_from_space`] and [`super::tcp_window`];
 //! send-buffer growth is [`super::tcp_send::sndbuf_expand`]. Several
 //! limits depend on kernel structure sizes, which differ between
-//! configurations: they are parameters ([`SkbOverhead`]), with the values
-//! of Debian's x86-64 kernel as the reference.
+//! architectures, configurations and versions: they are parameters
+//! ([`SkbOverhead`]) that the kernel side measures, never constants here.
 
-/// Structure sizes that enter buffer arithmetic. The module should take
-/// them from the running kernel (`SKB_DATA_ALIGN(sizeof(struct sk_buff))`,
+/// Structure sizes that enter buffer arithmetic, supplied by the caller
+/// from the kernel it runs on (`SKB_DATA_ALIGN(sizeof(struct sk_buff))`,
 /// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`, `MAX_TCP_HEADER`).
+/// On Debian 12's linux-image-6.12 for x86-64 they are 256, 320 and 320
+/// (`sk_buff` 232 bytes, 17 frags, `MAX_HEADER` 176), which give the
+/// familiar `SO_SNDBUF` minimum 4608, `SO_RCVBUF` minimum 2304,
+/// `wmem_max` 212992 and initial TCP send buffer 87040; the tests use
+/// those.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SkbOverhead {
     /// `SKB_DATA_ALIGN(sizeof(struct sk_buff))`.
@@ -34,16 +39,6 @@ pub struct SkbOverhead {
 }
 
 impl SkbOverhead {
-    /// Debian 12's linux-image-6.12 on x86-64: `sk_buff` 232 → 256,
-    /// `skb_shared_info` 320 (17 frags), `MAX_HEADER` 176 → 320. These give
-    /// the familiar `SO_SNDBUF` minimum 4608, `SO_RCVBUF` minimum 2304,
-    /// `wmem_max` 212992 and initial TCP send buffer 87040.
-    pub const X86_64_DEBIAN: Self = Self {
-        skb_aligned: 256,
-        shinfo_aligned: 320,
-        max_tcp_header: 320,
-    };
-
     /// `TCP_SKB_MIN_TRUESIZE`: `2048 + SKB_DATA_ALIGN(sizeof(struct
     /// sk_buff))`.
     #[inline]
@@ -74,6 +69,15 @@ impl SkbOverhead {
     #[inline]
     pub const fn sk_wmem_max(&self) -> u32 {
         self.skb_truesize(256).saturating_mul(256)
+    }
+
+    /// The `per_mss` of `tcp_sndbuf_expand()`: what one segment of `mss`
+    /// payload bytes costs in the send buffer when each takes its own skb,
+    /// `roundup_pow_of_two(mss + MAX_TCP_HEADER + shinfo) + sk_buff`.
+    #[inline]
+    pub const fn tcp_sndmem_per_mss(&self, mss: u32) -> u64 {
+        let seg = mss as u64 + self.max_tcp_header as u64 + self.shinfo_aligned as u64;
+        seg.next_power_of_two() + self.skb_aligned as u64
     }
 }
 
@@ -192,10 +196,17 @@ pub const fn sk_stream_is_writeable(sndbuf: i32, wmem_queued: i32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const O: SkbOverhead = SkbOverhead::X86_64_DEBIAN;
+    /// The sizes of Debian 12's linux-image-6.12 on x86-64 (see
+    /// [`SkbOverhead`]), for the tests of every module.
+    pub(crate) const SKB_TEST: SkbOverhead = SkbOverhead {
+        skb_aligned: 256,
+        shinfo_aligned: 320,
+        max_tcp_header: 320,
+    };
+    const O: SkbOverhead = SKB_TEST;
 
     #[test]
     fn constants() {
@@ -204,6 +215,10 @@ mod tests {
         assert_eq!(O.sock_min_rcvbuf(), 2304);
         assert_eq!(O.skb_truesize(256), 832);
         assert_eq!(O.sk_wmem_max(), 212_992);
+        // 1460 + 320 + 320 rounds up to 4096.
+        assert_eq!(O.tcp_sndmem_per_mss(1460), 4352);
+        assert_eq!(O.tcp_sndmem_per_mss(65483), 131_328);
+        let _ = O.tcp_sndmem_per_mss(u32::MAX);
     }
 
     #[test]

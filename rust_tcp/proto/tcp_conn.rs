@@ -42,6 +42,7 @@
 use super::errno::Errno;
 use super::seq::SeqNum;
 use super::seqbuf::{ChunkStore, SeqBuf, CHUNK};
+use super::sock::SkbOverhead;
 use super::tcp_cong::{
     AckEvent, AckFlags, AckedSegs, CongState, CongSysctls, Rexmit, RtxQueue, SegState, XmitDone,
 };
@@ -77,13 +78,6 @@ const fn sack_blocks_in(bytes: u32) -> u32 {
 }
 /// `TCPOLEN_TSTAMP_ALIGNED`.
 const TCPOLEN_TSTAMP_ALIGNED: u16 = 12;
-/// What `tcp_sndbuf_expand()` costs a segment at, besides its payload, on
-/// x86-64 (6.12): `MAX_TCP_HEADER` (L1_CACHE_ALIGN(128 + MAX_HEADER)),
-/// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` and
-/// `SKB_DATA_ALIGN(sizeof(struct sk_buff))`.
-const MAX_TCP_HEADER: u32 = 320;
-const SKB_SHINFO_SIZE: u32 = 320;
-const SKB_SIZE: u32 = 256;
 
 /// Out-of-order ranges kept (Linux bounds the rbtree by memory).
 pub const OFO_RANGES: usize = 16;
@@ -166,6 +160,9 @@ pub struct ConnParams {
     pub pmtu: u32,
     /// The sysctls, read at establishment.
     pub sysctls: ConnSysctls,
+    /// The running kernel's skb sizes: what a segment costs in the send
+    /// buffer when it autotunes (`tcp_sndbuf_expand()`).
+    pub skb: SkbOverhead,
 }
 
 /// Where segments go.
@@ -554,6 +551,8 @@ pub struct TcpConn<S: ChunkStore> {
     /// against; at most `snd_cap`.
     sk_sndbuf: u32,
     sndbuf_auto: bool,
+    /// Skb sizes for send-buffer autotuning ([`ConnParams::skb`]).
+    skb: SkbOverhead,
     /// `SOCK_NOSPACE`: a writer found the send buffer full (and may wait);
     /// an ACK that frees room may then grow it (`tcp_check_space()`).
     nospace: bool,
@@ -647,6 +646,7 @@ impl<S: ChunkStore> TcpConn<S> {
             snd_cap: 0,
             sk_sndbuf: 0,
             sndbuf_auto: p.sndbuf_init.is_some(),
+            skb: p.skb,
             nospace: false,
             mss: 536,
             mss_clamp: u32::from(init.mss_clamp),
@@ -841,10 +841,9 @@ impl<S: ChunkStore> TcpConn<S> {
     /// segments, each costed as Linux costs a non-GSO segment in memory
     /// (`per_mss`), up to `snd_cap`.
     fn sndbuf_expand(&mut self) {
-        let seg = self.mss_clamp.max(self.mss) + MAX_TCP_HEADER + SKB_SHINFO_SIZE;
-        let per_mss = seg.next_power_of_two() + SKB_SIZE;
+        let per_mss = self.skb.tcp_sndmem_per_mss(self.mss_clamp.max(self.mss));
         let nr_segs = self.cong.snd_cwnd.max(TCP_INIT_CWND).max(self.cong.reordering + 1);
-        let sndmem = 2u64 * u64::from(nr_segs) * u64::from(per_mss);
+        let sndmem = (2 * u64::from(nr_segs)).saturating_mul(per_mss);
         let sndmem = sndmem.min(u64::from(self.snd_cap)) as u32;
         if self.sk_sndbuf < sndmem {
             self.sk_sndbuf = sndmem;

@@ -38,7 +38,10 @@ pub struct SynSysctls {
 
 impl SynSysctls {
     /// Linux 6.12 defaults on a machine with enough memory for the 6 MiB
-    /// `tcp_rmem[2]` cap; `rmem_max` is `SK_RMEM_MAX` on x86-64.
+    /// `tcp_rmem[2]` cap; `rmem_max` is `SK_RMEM_MAX` with Debian's x86-64
+    /// skb sizes (see [`super::sock::SkbOverhead::sk_wmem_max`]). A
+    /// reference for tests: the kernel side reads every field from the
+    /// namespace's sysctls.
     pub const DEFAULT: Self = Self {
         timestamps: 1,
         sack: true,

@@ -956,14 +956,11 @@ pub const fn should_expand_sndbuf(c: &SndBufCtx) -> bool {
 /// `max(10, cwnd, reordering + 1)` worst-case (one skb per MSS) segments,
 /// at most `tcp_wmem[2]`; never shrinks. Returns the new `sk_sndbuf`.
 ///
-/// With Debian's x86-64 sizes and MSS 1460 each segment costs
-/// `roundup_pow_of_two(1460 + 320 + 320) + 256` = 4352 bytes, so a new
-/// connection gets 87040.
+/// Each segment costs [`SkbOverhead::tcp_sndmem_per_mss`]: with Debian's
+/// x86-64 sizes and MSS 1460 `roundup_pow_of_two(1460 + 320 + 320) + 256`
+/// = 4352 bytes, so a new connection gets 87040.
 pub fn sndbuf_expand(c: &SndBufCtx, o: &SkbOverhead) -> i32 {
-    let per_mss = u64::from(c.mss_clamp.max(c.mss_cache))
-        + u64::from(o.max_tcp_header)
-        + u64::from(o.shinfo_aligned);
-    let per_mss = per_mss.next_power_of_two() + u64::from(o.skb_aligned);
+    let per_mss = o.tcp_sndmem_per_mss(c.mss_clamp.max(c.mss_cache));
     let nr_segs = u64::from(TCP_INIT_CWND.max(c.cwnd).max(c.reordering.saturating_add(1)));
     // Reno has no sndbuf_expand hook: factor 2 ("Fast Recovery").
     let sndmem = (2 * nr_segs).saturating_mul(per_mss).min(i32::MAX as u64) as i32;
@@ -1491,7 +1488,7 @@ mod tests {
 
     #[test]
     fn send_buffer() {
-        let o = SkbOverhead::X86_64_DEBIAN;
+        let o = super::super::sock::tests::SKB_TEST;
         let c = SndBufCtx {
             sndbuf: 16384,
             wmem_queued: 0,

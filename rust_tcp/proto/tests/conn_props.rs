@@ -16,6 +16,8 @@ use rust_tcp_proto::tcp_states::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+mod common;
+
 const A: [u8; 4] = [10, 0, 1, 1];
 const B: [u8; 4] = [10, 0, 1, 2];
 const HZ: u32 = 250;
@@ -143,6 +145,7 @@ fn params(l: u16, r: u16, rcv_space: i32) -> ConnParams {
         active: l == 1,
         pmtu: PMTU,
         sysctls: ConnSysctls::DEFAULT,
+        skb: common::SKB,
     }
 }
 

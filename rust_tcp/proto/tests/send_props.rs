@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 use rust_tcp_proto::seq::SeqNum;
-use rust_tcp_proto::sock::{so_rcvbuf, so_sndbuf, SkbOverhead};
+use rust_tcp_proto::sock::{so_rcvbuf, so_sndbuf};
 use rust_tcp_proto::tcp_cong::{
     AckEvent, AckFlags, AckedSegs, CaState, CongState, CongSysctls, Rexmit, RtxQueue, SegState, XmitDone,
 };
@@ -18,6 +18,8 @@ use rust_tcp_proto::tcp_send::{
 };
 use std::collections::{BTreeMap, BinaryHeap};
 use std::cmp::Reverse;
+
+mod common;
 
 const RTO_MAX: u32 = 120_000;
 
@@ -155,7 +157,7 @@ proptest! {
     /// doubled from a positive value, and never overflow.
     #[test]
     fn socket_buffers(val: i32, max: u32, force: bool) {
-        let o = SkbOverhead::X86_64_DEBIAN;
+        let o = common::SKB;
         let s = so_sndbuf(val, max, force, &o);
         let r = so_rcvbuf(val, max, force, &o);
         prop_assert!(s >= o.sock_min_sndbuf());

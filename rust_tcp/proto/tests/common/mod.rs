@@ -7,6 +7,7 @@
 
 use proptest::prelude::*;
 use rust_tcp_proto::tcp_hdr::{TcpOptions, MAX_WSCALE};
+use rust_tcp_proto::sock::SkbOverhead;
 use rust_tcp_proto::tcp_params::SynSysctls;
 
 /// The options a SYN may carry, each present or not.
@@ -38,3 +39,12 @@ pub fn syn_sysctls() -> impl Strategy<Value = SynSysctls> {
         },
     )
 }
+
+/// The skb sizes of Debian 12's linux-image-6.12 on x86-64, which the
+/// expected buffer sizes of the tests (SO_SNDBUF minimum 4608, initial
+/// send buffer 87040, ...) assume.
+pub const SKB: SkbOverhead = SkbOverhead {
+    skb_aligned: 256,
+    shinfo_aligned: 320,
+    max_tcp_header: 320,
+};
