@@ -40,6 +40,7 @@
 //!   queue stops transmission like a full congestion window.
 
 use super::errno::Errno;
+use super::inet_connection_sock::TCP_RTO_MAX_MS;
 use super::seq::SeqNum;
 use super::seqbuf::{ChunkStore, SeqBuf, CHUNK};
 use super::sock::SkbOverhead;
@@ -53,6 +54,8 @@ use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr, TcpSegment};
 use super::tcp_input::ChallengeAckQuota;
 use super::tcp_minisocks::ChildInit;
 use super::tcp_ofo::{DataQueue, Reassembly};
+use super::tcp_output::active_reset_repr;
+use super::tcp_params::TCPOLEN_TSTAMP_ALIGNED;
 use super::tcp_rtt::{retransmit_timer, RtoState, RtoTimer, RttSample, RtxTimerCtx, RtxTimerStep, TCP_RETR1, TCP_RETR2};
 use super::tcp_send::{
     probe0_when, retransmit_len, AckInput, AckVerdict, Nagle, Persist, ProbeCtx, ProbeResult, ProbeStep, ProbeTimer,
@@ -65,8 +68,6 @@ use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, Rc
 
 /// Segments the retransmission queue holds at most.
 pub const RTX_SEGS: usize = 512;
-/// `TCP_RTO_MAX`, the longest probe interval (ms).
-const TCP_RTO_MAX_MS: u32 = 120_000;
 /// `MAX_TCP_OPTION_SPACE`, `TCPOLEN_SACK_BASE_ALIGNED`,
 /// `TCPOLEN_SACK_PERBLOCK` (include/net/tcp.h).
 const MAX_TCP_OPTION_SPACE: u32 = 40;
@@ -76,8 +77,6 @@ const TCPOLEN_SACK_PERBLOCK: u32 = 8;
 const fn sack_blocks_in(bytes: u32) -> u32 {
     bytes.saturating_sub(TCPOLEN_SACK_BASE_ALIGNED) / TCPOLEN_SACK_PERBLOCK
 }
-/// `TCPOLEN_TSTAMP_ALIGNED`.
-const TCPOLEN_TSTAMP_ALIGNED: u16 = 12;
 
 /// Out-of-order ranges kept (Linux bounds the rbtree by memory).
 pub const OFO_RANGES: usize = 16;
@@ -615,7 +614,7 @@ impl<S: ChunkStore> TcpConn<S> {
         // timestamp option's room off a passive open's advmss, as
         // tcp_rcv_synsent_state_process() did for the active side's.
         let advmss = if !p.active && init.tstamp_ok {
-            init.advmss.saturating_sub(TCPOLEN_TSTAMP_ALIGNED)
+            init.advmss.saturating_sub(TCPOLEN_TSTAMP_ALIGNED as u16)
         } else {
             init.advmss
         };
@@ -1062,6 +1061,7 @@ impl<S: ChunkStore> TcpConn<S> {
     /// none could go: the peer's window is too small; probe it.
     fn check_probe_timer(&mut self, now: &Now) {
         if self.cong.packets_out == 0 && !self.snd.write_queue_empty() && self.rtx_pending == RtxPending::None {
+            // TCP_RTO_MAX: the longest probe interval.
             let when = probe0_when(&self.rto, TCP_RTO_MAX_MS);
             self.arm_rtx(RtxPending::Probe, when, now);
         }
@@ -1230,18 +1230,10 @@ impl<S: ChunkStore> TcpConn<S> {
         }
     }
 
-    /// An RST for an abort (`tcp_send_active_reset()`): the repr to send.
-    pub fn active_reset(&mut self) -> TcpRepr {
-        TcpRepr {
-            src_port: self.lport,
-            dst_port: self.rport,
-            seq: self.snd.snd_nxt,
-            ack: self.rcv_nxt,
-            flags: TcpFlags::RST.union(TcpFlags::ACK),
-            window: 0,
-            urgent: 0,
-            options: TcpOptions::new(),
-        }
+    /// An RST for an abort (`tcp_send_active_reset()`): the repr to send,
+    /// [`active_reset_repr`] at this connection's `snd_nxt` and `rcv_nxt`.
+    pub fn active_reset(&self) -> TcpRepr {
+        active_reset_repr(self.lport, self.rport, self.snd.snd_nxt, self.rcv_nxt)
     }
 
     /// Unread data exists (`data_was_unread` of `__tcp_close()`).

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Output-side computations of net/ipv4/tcp_output.c needed for passive
-//! opens: the SYN-ACK header (`tcp_make_synack()` +
-//! `tcp_synack_options()`) and how much window a buffer backs
-//! (`__tcp_win_from_space()`). The initial window and window scale
+//! Output-side computations of net/ipv4/tcp_output.c: the SYN-ACK header
+//! of a passive open (`tcp_make_synack()` + `tcp_synack_options()`), the
+//! reset a socket sends when it aborts (`tcp_send_active_reset()`), and how
+//! much window a buffer backs (`__tcp_win_from_space()`). The initial window and window scale
 //! (`tcp_select_initial_window()`) are in [`super::tcp_window`].
 
 use super::request_sock::RequestSock;
+use super::seq::SeqNum;
 use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr};
 
 /// `TCP_RMEM_TO_WIN_SCALE`: `scaling_ratio` is a fraction of 256.
@@ -65,10 +66,39 @@ pub fn synack_repr(req: &RequestSock, now_ms: u32) -> TcpRepr {
     }
 }
 
+/// The segment of `tcp_send_active_reset()`: RST|ACK from our port to
+/// the peer's, `seq = snd_nxt`, acknowledging `rcv_nxt`, without options
+/// or data. Both a synchronised connection ([`super::tcp_conn::TcpConn`])
+/// and one still in SYN_RECV or SYN_SENT (its `snd_nxt`/`rcv_nxt` kept by
+/// the caller) abort with it; the window is 0 (Linux puts its current
+/// window there, which a reset's receiver ignores).
+pub fn active_reset_repr(src_port: u16, dst_port: u16, snd_nxt: SeqNum, rcv_nxt: SeqNum) -> TcpRepr {
+    TcpRepr {
+        src_port,
+        dst_port,
+        seq: snd_nxt,
+        ack: rcv_nxt,
+        flags: TcpFlags::RST.union(TcpFlags::ACK),
+        window: 0,
+        urgent: 0,
+        options: TcpOptions::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::seq::SeqNum;
     use super::*;
+
+    #[test]
+    fn active_reset_fields() {
+        let r = active_reset_repr(5555, 40000, SeqNum(7), SeqNum(u32::MAX));
+        assert_eq!((r.src_port, r.dst_port), (5555, 40000));
+        assert_eq!((r.seq, r.ack), (SeqNum(7), SeqNum(u32::MAX)));
+        assert_eq!(r.flags, TcpFlags::RST | TcpFlags::ACK);
+        assert_eq!((r.window, r.urgent), (0, 0));
+        assert_eq!(r.options, TcpOptions::new());
+        assert_eq!(r.header_len(), 20);
+    }
 
     #[test]
     fn full_space() {

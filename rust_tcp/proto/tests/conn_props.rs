@@ -12,6 +12,7 @@ use rust_tcp_proto::seqbuf::{ChunkStore, SeqBuf, CHUNK};
 use rust_tcp_proto::tcp_conn::{ConnParams, ConnSysctls, Now, RecvState, TcpConn, TimerCmd, Tx};
 use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpRepr};
 use rust_tcp_proto::tcp_minisocks::ChildInit;
+use rust_tcp_proto::tcp_output::active_reset_repr;
 use rust_tcp_proto::tcp_states::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -428,6 +429,26 @@ proptest! {
         let (a, b, _) = run(total_a, total_b, Link { loss, dup, reorder, delay }, seed, space, read_chunk);
         check(&a, &b, total_a, total_b);
     }
+}
+
+/// The reset a connection aborts with (`tcp_send_active_reset()`):
+/// RST|ACK at `snd_nxt`, after what was sent, acknowledging `rcv_nxt`;
+/// the same segment as [`active_reset_repr`] builds for a socket that has
+/// no [`TcpConn`] yet.
+#[test]
+fn active_reset_at_snd_nxt() {
+    let t0 = now(0);
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
+    let mut o = Out(Vec::new(), A, B);
+    assert_eq!(c.send_queue(&[7u8; 3000], false), 3000);
+    c.push(&mut o, &t0);
+    assert_eq!(c.snd.snd_nxt, SeqNum(1001 + 3000));
+    let r = c.active_reset();
+    assert_eq!(r, active_reset_repr(1, 2, SeqNum(4001), SeqNum(5001)));
+    assert_eq!(r.flags, TcpFlags::RST | TcpFlags::ACK);
+    // It goes through the wire format as a bare 20-byte header.
+    let mut wire = [0u8; 60];
+    assert_eq!(emit(&r, A, B, &[], &mut wire), Ok(20));
 }
 
 /// An established connection (ISN 1000, peer's 5000) given an RST from
