@@ -5,7 +5,7 @@
 //! functions that drive it, composed from the decision modules:
 //!
 //! * a segment arrives (`tcp_rcv_established()`/`tcp_rcv_state_process()`,
-//!   net/ipv4/tcp_input.c): [`TcpConn::rcv`] runs [`tcp_validate`]
+//!   net/ipv4/tcp_input.c): [`TcpConn::rcv`] runs [`super::tcp_validate`]
 //!   (PAWS, window, RFC 5961), `tcp_ack()` ([`SendSeq::tcp_ack`], the
 //!   retransmission queue, RTT ([`RtoState`]), congestion control
 //!   ([`CongState`]), the FIN states of [`tcp_fin`]), `tcp_data_queue()`
