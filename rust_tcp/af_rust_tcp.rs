@@ -4,29 +4,71 @@
 //! which socket() calls create a TCP socket, and the stream proto_ops,
 //! which hand over to `inet_connection_sock` for the work.
 
+use crate::errno::{from_value, to_error};
 use crate::inet_connection_sock as icsk;
+use crate::proto::af_inet::{
+    sock_error, stream_connect_start, stream_connect_wait, stream_connect_woken, ConnectStart, ConnectStep,
+    SocketState as SockState,
+};
 use crate::proto::create::{check_create, CreateError};
+use crate::proto::errno::Errno;
+use crate::proto::seq::SeqNum;
+use crate::proto::tcp_fin::{tcp_poll, PollInput, PollMask};
+use crate::proto::tcp_states::{TCP_CLOSE, TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT};
+use crate::proto::tcp_timer::MAX_TCP_SYNCNT;
 use crate::sys::bindings as b;
 use crate::sys::errno;
-use crate::proto::af_inet::{
-    sock_error, stream_connect_start, stream_connect_wait, stream_connect_woken, ConnectError, ConnectStart, ConnectStep,
-    SocketState,
-};
-use crate::proto::tcp_timer::MAX_TCP_SYNCNT;
 use crate::sys::net::Sysctl;
-use crate::sys::sock::{Sock, SockLockGuard, SockRef, WaitFor};
-use crate::sys::socket::{Family, Msg, Name, OptVal, StreamOps, SOL_SOCKET, SO_REUSEPORT};
-use crate::proto::seq::SeqNum;
-use crate::proto::tcp_conn::TcpInfo;
-use crate::proto::tcp_fin::{tcp_poll, PollInput};
-use crate::tcp_ipv4::connect_errno;
-use crate::tcp_states::{CLOSE, LISTEN, SYN_RECV, SYN_SENT};
+use crate::sys::sock::{SockLockGuard, WaitFor};
+use crate::sys::socket::{epoll, Msg, Name, OptVal, SocketState, StreamOps, TcpInfo, SOL_SOCKET, SO_REUSEPORT};
+use crate::tcp_sock::{SockRef, TcpSk, TcpSock};
 use kernel::prelude::*;
 
 /// TCP stream sockets: the family's only protocol.
 pub(crate) struct TcpStream;
 
-impl Family for TcpStream {
+/// `socket->state` as the core names it, and back.
+fn sock_state(s: SocketState) -> SockState {
+    match s {
+        SocketState::Free => SockState::Free,
+        SocketState::Unconnected => SockState::Unconnected,
+        SocketState::Connecting => SockState::Connecting,
+        SocketState::Connected => SockState::Connected,
+        SocketState::Disconnecting => SockState::Disconnecting,
+    }
+}
+
+fn socket_state(s: SockState) -> SocketState {
+    match s {
+        SockState::Free => SocketState::Free,
+        SockState::Unconnected => SocketState::Unconnected,
+        SockState::Connecting => SocketState::Connecting,
+        SockState::Connected => SocketState::Connected,
+        SockState::Disconnecting => SocketState::Disconnecting,
+    }
+}
+
+/// The core's poll mask in the kernel's `EPOLL*` bits.
+fn poll_bits(m: PollMask) -> u32 {
+    [
+        (m.pollin(), epoll::IN),
+        (m.pollpri(), epoll::PRI),
+        (m.pollout(), epoll::OUT),
+        (m.pollerr(), epoll::ERR),
+        (m.pollhup(), epoll::HUP),
+        (m.pollrdnorm(), epoll::RDNORM),
+        (m.pollwrnorm(), epoll::WRNORM),
+        (m.pollrdhup(), epoll::RDHUP),
+    ]
+    .into_iter()
+    .filter(|(set, _)| *set)
+    .fold(0, |acc, (_, bit)| acc | bit)
+}
+
+#[vtable]
+impl StreamOps for TcpStream {
+    type Data = TcpSock;
+
     fn check_create(sock_type: i32, protocol: i32) -> Result {
         check_create(sock_type, protocol).map_err(|e| match e {
             CreateError::InvalidProtocol => EINVAL,
@@ -35,18 +77,13 @@ impl Family for TcpStream {
         })
     }
 
-    fn created(_sk: &Sock<'_>) {}
-}
-
-#[vtable]
-impl StreamOps for TcpStream {
     fn release(sk: SockRef) -> Result {
-        icsk::close(&sk);
+        crate::tcp::close(&sk);
         sk.orphan();
         Ok(())
     }
 
-    fn poll(sk: &Sock<'_>) -> u32 {
+    fn poll(sk: &TcpSk) -> u32 {
         // tcp_poll().
         let state = sk.state();
         let mut p = PollInput {
@@ -71,52 +108,55 @@ impl StreamOps for TcpStream {
             sk_err: sk.err() != 0,
             error_queue_nonempty: false,
         };
-        let mut i = sk.tcp().inner.lock();
-        let Some(c) = i.est.as_mut() else { return tcp_poll(&p).mask };
+        let mut i = sk.data().inner.lock();
+        let Some(c) = i.conn_mut() else { return poll_bits(tcp_poll(&p).mask) };
         c.poll_fill(&mut p);
-        let mask = tcp_poll(&p).mask;
+        let r = tcp_poll(&p);
         // Not writable while it could be: SOCK_NOSPACE, so that the ACK
         // which frees room may also grow the buffer.
-        if mask & crate::proto::tcp_fin::EPOLLOUT == 0 && p.sk_shutdown & crate::proto::tcp_fin::SEND_SHUTDOWN == 0 {
+        if r.nospace {
             c.set_nospace();
         }
-        mask
+        poll_bits(r.mask)
     }
 
-    fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>> {
+    fn ioctl(sk: &TcpSk, cmd: u32) -> Result<Option<i32>> {
         crate::tcp::ioctl(sk, cmd)
     }
 
-    fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+    fn sendmsg(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags: i32) -> Result<usize> {
         crate::tcp::sendmsg(sk, g, m, flags)
     }
 
-    fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, m: &mut Msg, flags: i32) -> Result<usize> {
+    fn recvmsg(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags: i32) -> Result<usize> {
         crate::tcp::recvmsg(sk, g, m, flags)
     }
 
-    fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result {
-        crate::tcp::shutdown(sk, how, state)
+    fn shutdown(sk: &TcpSk, how: i32, state: &mut SocketState) -> Result {
+        let mut st = sock_state(*state);
+        let r = crate::tcp::shutdown(sk, how, &mut st);
+        *state = socket_state(st);
+        r
     }
 
-    fn bind(sk: &Sock<'_>, addr: &[u8], addr_len: usize) -> Result {
+    fn bind(sk: &TcpSk, addr: &[u8], addr_len: usize) -> Result {
         icsk::bind(sk, addr, addr_len)
     }
 
-    fn listen(sk: &Sock<'_>, backlog: u32, sock_state_ok: bool) -> Result {
+    fn listen(sk: &TcpSk, backlog: u32, sock_state_ok: bool) -> Result {
         if !sock_state_ok {
             return Err(EINVAL);
         }
         icsk::listen(sk, backlog)
     }
 
-    fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef> {
+    fn accept(sk: &TcpSk, nonblock: bool) -> Result<SockRef> {
         icsk::accept(sk, nonblock)
     }
 
     fn connect(
-        sk: &Sock<'_>,
-        g: &SockLockGuard<'_>,
+        sk: &TcpSk,
+        g: &SockLockGuard<'_, TcpSock>,
         state: &mut SocketState,
         addr: &[u8],
         addr_len: usize,
@@ -132,8 +172,8 @@ impl StreamOps for TcpStream {
         // SYN_SENT; our receive path does not wait for that lock, so the
         // state it may already have changed is read only after sleeping.
         let mut just_sent = false;
-        let pending = match stream_connect_start(addr_len, family, *state, sk.state(), false, false) {
-            ConnectStart::Fail(e) => return Err(connect_errno(e)),
+        let pending = match stream_connect_start(addr_len, family, sock_state(*state), sk.state(), false, false) {
+            ConnectStart::Fail(e) => return Err(to_error(e)),
             ConnectStart::Disconnect => {
                 sk.inc_disconnects();
                 crate::tcp::disconnect(sk);
@@ -144,12 +184,12 @@ impl StreamOps for TcpStream {
                 crate::tcp_ipv4::v4_connect(sk, addr, addr_len)?;
                 *state = SocketState::Connecting;
                 just_sent = true;
-                ConnectError::InProgress
+                Errno::InProgress
             }
             ConnectStart::Wait(e) => e,
         };
         let mut timeo = sk.sndtimeo(nonblock);
-        let now = if just_sent { SYN_SENT } else { sk.state() };
+        let now = if just_sent { TCP_SYN_SENT } else { sk.state() };
         let mut step = stream_connect_wait(pending, now, timeo.is_zero());
         if step == ConnectStep::Wait {
             let infinite = timeo.is_infinite();
@@ -171,28 +211,28 @@ impl StreamOps for TcpStream {
             }
             ConnectStep::SockError => {
                 // Refused, timed out or reset: report it and start over.
-                let err = sock_error(sk.take_err());
+                let err = sock_error(from_value(sk.take_err()));
                 *state = SocketState::Unconnected;
                 sk.inc_disconnects();
                 crate::tcp::disconnect(sk);
-                Err(connect_errno(err))
+                Err(to_error(err))
             }
-            ConnectStep::Return(e) => Err(connect_errno(e)),
-            ConnectStep::Wait => Err(connect_errno(pending)),
+            ConnectStep::Return(e) => Err(to_error(e)),
+            ConnectStep::Wait => Err(to_error(pending)),
         }
     }
 
-    fn getname(sk: &Sock<'_>, peer: bool) -> Result<Name> {
+    fn getname(sk: &TcpSk, peer: bool) -> Result<Name> {
         // inet_getname.
-        let i = sk.tcp().inner.lock();
+        let i = sk.data().inner.lock();
         if peer {
             let state = sk.state();
             match i.tuple {
-                Some(t) if state != CLOSE && state != SYN_SENT => Ok(Name {
+                Some(t) if state != TCP_CLOSE && state != TCP_SYN_SENT => Ok(Name {
                     addr: t.raddr,
                     port: t.rport,
                 }),
-                _ => Err(errno(b::ENOTCONN)),
+                _ => Err(to_error(Errno::NotConn)),
             }
         } else {
             let addr = match (i.rcv_saddr, i.tuple) {
@@ -203,7 +243,7 @@ impl StreamOps for TcpStream {
         }
     }
 
-    fn setsockopt(sk: &Sock<'_>, level: i32, optname: i32, val: i32) -> Result {
+    fn setsockopt(sk: &TcpSk, level: i32, optname: i32, val: i32) -> Result {
         match (level, optname) {
             // sk_setsockopt, minus the sk_is_inet() refusal that would hit
             // a family of our own.
@@ -216,33 +256,33 @@ impl StreamOps for TcpStream {
                 if !(1..=i32::from(MAX_TCP_SYNCNT)).contains(&val) {
                     return Err(EINVAL);
                 }
-                sk.tcp().inner.lock().syn_retries = val as u8;
+                sk.data().inner.lock().syn_retries = val as u8;
                 Ok(())
             }
             (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => {
-                sk.tcp().inner.lock().bind_address_no_port = val != 0;
+                sk.data().inner.lock().bind_address_no_port = val != 0;
                 Ok(())
             }
             (SOL_TCP, TCP_NODELAY) => {
                 // tcp_sock_set_nodelay(): on, it also pushes what waits.
                 let on = val != 0;
-                let mut i = sk.tcp().inner.lock();
+                let mut i = sk.data().inner.lock();
                 i.nodelay = on;
-                if let Some(c) = i.est.as_mut() {
+                if let Some(c) = i.conn_mut() {
                     c.nagle.set_nodelay(on);
                 }
                 drop(i);
                 if on {
-                    crate::tcp::with_conn(sk, |c, tx| c.push(tx, &crate::tcp::now()));
+                    crate::tcp::with_conn(sk, |c, tx| c.push(tx, &crate::tcp_sock::now()));
                 }
                 Ok(())
             }
             // Other options come with the connection state they touch.
-            _ => Err(errno(b::EOPNOTSUPP)),
+            _ => Err(to_error(Errno::OpNotSupp)),
         }
     }
 
-    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<OptVal> {
+    fn getsockopt(sk: &TcpSk, level: i32, optname: i32) -> Result<OptVal> {
         if (level, optname) == (SOL_TCP, TCP_INFO) {
             return Ok(OptVal::TcpInfo(tcp_info(sk)));
         }
@@ -253,21 +293,21 @@ impl StreamOps for TcpStream {
 /// `tcp_get_info()`: a connection's own account, or what a socket without
 /// one reports (its state; a listener's accept queue length and limit in
 /// `unacked`/`sacked`; `tcp_init_sock()`'s defaults).
-fn tcp_info(sk: &Sock<'_>) -> TcpInfo {
-    let now = crate::tcp::now();
-    if let Some(c) = sk.tcp().inner.lock().est.as_ref() {
+fn tcp_info(sk: &TcpSk) -> TcpInfo {
+    let now = crate::tcp_sock::now();
+    if let Some(c) = sk.data().inner.lock().conn() {
         let mut i = c.info(&now);
         // A connection that ended reports CLOSE, as its sock does.
         i.state = sk.state();
-        return i;
+        return tcp_info_abi(&i);
     }
     let state = sk.state();
-    let (unacked, sacked) = if state == LISTEN {
+    let (unacked, sacked) = if state == TCP_LISTEN {
         (sk.ack_backlog(), sk.max_ack_backlog())
     } else {
         (0, 0)
     };
-    TcpInfo {
+    tcp_info_abi(&crate::proto::tcp_conn::TcpInfo {
         state,
         unacked,
         sacked,
@@ -278,27 +318,80 @@ fn tcp_info(sk: &Sock<'_>) -> TcpInfo {
         snd_ssthresh: 0x7fff_ffff,
         reordering: 3,
         min_rtt_us: u32::MAX,
-        ..TcpInfo::default()
+        ..Default::default()
+    })
+}
+
+/// The core's account in the glue's `struct rust_tcp_info`, which the
+/// glue copies into `struct tcp_info` (whose bitfields Rust cannot lay
+/// out).
+fn tcp_info_abi(i: &crate::proto::tcp_conn::TcpInfo) -> TcpInfo {
+    TcpInfo {
+        state: i.state,
+        ca_state: i.ca_state,
+        retransmits: i.retransmits,
+        probes: i.probes,
+        backoff: i.backoff,
+        options: i.options,
+        snd_wscale: i.snd_wscale,
+        rcv_wscale: i.rcv_wscale,
+        rto: i.rto_us,
+        ato: i.ato_us,
+        snd_mss: i.snd_mss,
+        rcv_mss: i.rcv_mss,
+        unacked: i.unacked,
+        sacked: i.sacked,
+        lost: i.lost,
+        retrans: i.retrans,
+        last_data_sent: i.last_data_sent_ms,
+        last_data_recv: i.last_data_recv_ms,
+        last_ack_recv: i.last_ack_recv_ms,
+        pmtu: i.pmtu,
+        rcv_ssthresh: i.rcv_ssthresh,
+        rtt: i.rtt_us,
+        rttvar: i.rttvar_us,
+        snd_ssthresh: i.snd_ssthresh,
+        snd_cwnd: i.snd_cwnd,
+        advmss: i.advmss,
+        reordering: i.reordering,
+        rcv_space: i.rcv_space,
+        total_retrans: i.total_retrans,
+        bytes_acked: i.bytes_acked,
+        bytes_received: i.bytes_received,
+        segs_out: i.segs_out,
+        segs_in: i.segs_in,
+        notsent_bytes: i.notsent_bytes,
+        min_rtt: i.min_rtt_us,
+        data_segs_in: i.data_segs_in,
+        data_segs_out: i.data_segs_out,
+        delivered: i.delivered,
+        snd_wnd: i.snd_wnd,
+        rcv_wnd: i.rcv_wnd,
+        reord_seen: i.reord_seen,
+        bytes_sent: i.bytes_sent,
+        bytes_retrans: i.bytes_retrans,
+        total_rto: i.total_rto,
+        total_rto_recoveries: i.total_rto_recoveries,
     }
 }
 
-fn getsockopt_int(sk: &Sock<'_>, level: i32, optname: i32) -> Result<i32> {
+fn getsockopt_int(sk: &TcpSk, level: i32, optname: i32) -> Result<i32> {
     match (level, optname) {
         (SOL_TCP, TCP_SYNCNT) => {
-            let own = sk.tcp().inner.lock().syn_retries;
+            let own = sk.data().inner.lock().syn_retries;
             Ok(if own != 0 {
                 i32::from(own)
             } else {
                 sk.net().sysctl(Sysctl::RUST_TCP_SYSCTL_SYN_RETRIES)
             })
         }
-        (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.tcp().inner.lock().bind_address_no_port)),
-        (SOL_TCP, TCP_NODELAY) => Ok(i32::from(sk.tcp().inner.lock().nodelay)),
+        (SOL_IP, IP_BIND_ADDRESS_NO_PORT) => Ok(i32::from(sk.data().inner.lock().bind_address_no_port)),
+        (SOL_TCP, TCP_NODELAY) => Ok(i32::from(sk.data().inner.lock().nodelay)),
         // mss_cache: the connection's MSS (options every segment carries
         // taken off), TCP_MSS_DEFAULT before there is one. Setting it is
         // not supported yet.
-        (SOL_TCP, TCP_MAXSEG) => Ok(sk.tcp().inner.lock().est.as_ref().map_or(536, |c| c.mss as i32)),
-        _ => Err(errno(b::EOPNOTSUPP)),
+        (SOL_TCP, TCP_MAXSEG) => Ok(sk.data().inner.lock().conn().map_or(536, |c| c.mss as i32)),
+        _ => Err(to_error(Errno::OpNotSupp)),
     }
 }
 
@@ -316,9 +409,9 @@ const TCP_MAXSEG: i32 = 2;
 /// SYN_RECV.
 struct ConnectDone;
 
-impl WaitFor for ConnectDone {
-    fn ready(sk: &Sock<'_>) -> bool {
+impl WaitFor<TcpSock> for ConnectDone {
+    fn ready(sk: &TcpSk) -> bool {
         let s = sk.state();
-        s != SYN_SENT && s != SYN_RECV
+        s != TCP_SYN_SENT && s != TCP_SYN_RECV
     }
 }

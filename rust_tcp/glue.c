@@ -17,6 +17,7 @@
 #include <linux/seq_file.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <net/tcp.h>
 
 #include "glue.h"
 
@@ -63,13 +64,15 @@ struct proto_ops *rust_tcp_glue_stream_ops(void)
 }
 
 static struct net_proto_family rust_tcp_family_ops = {
-	.create = rust_tcp_create,
 	.owner = THIS_MODULE,
 };
 
-int rust_tcp_glue_family_register(int fam)
+int rust_tcp_glue_family_register(int fam,
+				  int (*create)(struct net *net, struct socket *sock,
+						int protocol, int kern))
 {
 	rust_tcp_family_ops.family = fam;
+	rust_tcp_family_ops.create = create;
 	return sock_register(&rust_tcp_family_ops);
 }
 
@@ -79,15 +82,17 @@ void rust_tcp_glue_family_unregister(int fam)
 }
 
 static unsigned int rust_tcp_net_id __read_mostly;
+/* Set once by rust_tcp_glue_pernet_register, before any netns sees them. */
+static struct rust_tcp_glue_pernet_cbs rust_tcp_cbs __read_mostly;
 
 static int __net_init rust_tcp_pernet_init(struct net *net)
 {
-	return rust_tcp_net_init(net);
+	return rust_tcp_cbs.init(net);
 }
 
 static void __net_exit rust_tcp_pernet_exit(struct net *net)
 {
-	rust_tcp_net_exit(net);
+	rust_tcp_cbs.exit(net);
 }
 
 static struct pernet_operations rust_tcp_net_ops = {
@@ -97,8 +102,9 @@ static struct pernet_operations rust_tcp_net_ops = {
 	.size = sizeof(void *),
 };
 
-int rust_tcp_glue_pernet_register(void)
+int rust_tcp_glue_pernet_register(const struct rust_tcp_glue_pernet_cbs *cbs)
 {
+	rust_tcp_cbs = *cbs;
 	return register_pernet_subsys(&rust_tcp_net_ops);
 }
 
@@ -396,6 +402,19 @@ int rust_tcp_glue_mod_timer_ms(struct timer_list *timer, unsigned int ms)
 	return mod_timer(timer, jiffies + msecs_to_jiffies(ms));
 }
 
+int rust_tcp_glue_mod_timer_pending_ms(struct timer_list *timer, unsigned int ms)
+{
+	return mod_timer_pending(timer, jiffies + msecs_to_jiffies(ms));
+}
+
+void rust_tcp_glue_skb_sizes(unsigned int *skb, unsigned int *shinfo,
+			     unsigned int *max_header)
+{
+	*skb = SKB_DATA_ALIGN(sizeof(struct sk_buff));
+	*shinfo = SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	*max_header = MAX_TCP_HEADER;
+}
+
 u32 rust_tcp_glue_clock_ms(void)
 {
 	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
@@ -568,7 +587,7 @@ struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp)
 static unsigned int rust_tcp_nf_hook(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	return rust_tcp_rcv(state->net, skb) ? NF_STOLEN : NF_ACCEPT;
+	return rust_tcp_cbs.rcv(state->net, skb) ? NF_STOLEN : NF_ACCEPT;
 }
 
 /*
@@ -594,7 +613,7 @@ void rust_tcp_glue_nf_unregister(struct net *net)
 
 static int rust_tcp_stat_seq_show(struct seq_file *seq, void *v)
 {
-	rust_tcp_stat_show(seq, seq_file_single_net(seq));
+	rust_tcp_cbs.stat_show(seq, seq_file_single_net(seq));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include <linux/sockptr.h>
+#include <uapi/linux/eventpoll.h>
 
 struct sk_buff;
 struct timer_list;
@@ -27,9 +28,22 @@ void rust_tcp_glue_proto_unregister(void);
 struct proto *rust_tcp_glue_proto(void);
 /* The stream proto_ops, filled by Rust before the family is registered. */
 struct proto_ops *rust_tcp_glue_stream_ops(void);
-int rust_tcp_glue_family_register(int family);
+int rust_tcp_glue_family_register(int family,
+				  int (*create)(struct net *net, struct socket *sock,
+						int protocol, int kern));
 void rust_tcp_glue_family_unregister(int family);
-int rust_tcp_glue_pernet_register(void);
+struct seq_file;
+struct sk_buff;
+/* What the pernet subsystem, its LOCAL_IN hook and proc file call (Rust). */
+struct rust_tcp_glue_pernet_cbs {
+	int (*init)(struct net *net);
+	void (*exit)(struct net *net);
+	/* Returns 1 if it took the skb (NF_STOLEN), 0 to leave it to the stack. */
+	int (*rcv)(struct net *net, struct sk_buff *skb);
+	/* Fills /proc/net/rust_tcp_stat for net. */
+	void (*stat_show)(struct seq_file *seq, struct net *net);
+};
+int rust_tcp_glue_pernet_register(const struct rust_tcp_glue_pernet_cbs *cbs);
 void rust_tcp_glue_pernet_unregister(void);
 /* The per-netns slot (one pointer) that the Rust side owns. */
 void **rust_tcp_glue_net_slot(const struct net *net);
@@ -74,6 +88,21 @@ enum rust_tcp_sysctl {
 	RUST_TCP_SYSCTL_TCP_TIMEWAIT_LEN_MS,
 	RUST_TCP_SYSCTL_RFC1337,
 };
+/*
+ * The poll bits, as constants bindgen can read (the uapi macros carry a
+ * __poll_t cast it does not evaluate).
+ */
+enum rust_tcp_epoll {
+	RUST_TCP_EPOLLIN = EPOLLIN,
+	RUST_TCP_EPOLLPRI = EPOLLPRI,
+	RUST_TCP_EPOLLOUT = EPOLLOUT,
+	RUST_TCP_EPOLLERR = EPOLLERR,
+	RUST_TCP_EPOLLHUP = EPOLLHUP,
+	RUST_TCP_EPOLLRDNORM = EPOLLRDNORM,
+	RUST_TCP_EPOLLWRNORM = EPOLLWRNORM,
+	RUST_TCP_EPOLLRDHUP = EPOLLRDHUP,
+};
+
 int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which);
 bool rust_tcp_glue_port_reserved(struct net *net, unsigned short port);
 /* inet_addr_type_table() in the netns's main table: RTN_LOCAL etc. */
@@ -125,6 +154,11 @@ int rust_tcp_glue_getsockopt_int(char __user *optval, int __user *optlen, int va
 void rust_tcp_glue_timer_setup(struct timer_list *timer,
 			       void (*fn)(struct timer_list *));
 int rust_tcp_glue_mod_timer_ms(struct timer_list *timer, unsigned int ms);
+/* mod_timer_pending(): re-arms only a timer still pending (returns 1 then). */
+int rust_tcp_glue_mod_timer_pending_ms(struct timer_list *timer, unsigned int ms);
+/* SKB_DATA_ALIGN(sizeof(struct sk_buff)), ...(skb_shared_info), MAX_TCP_HEADER. */
+void rust_tcp_glue_skb_sizes(unsigned int *skb, unsigned int *shinfo,
+			     unsigned int *max_header);
 /* Clocks: CLOCK_MONOTONIC in ms (TCP timestamps), CLOCK_REALTIME in ns (ISN). */
 u32 rust_tcp_glue_clock_ms(void);
 u64 rust_tcp_glue_real_ns(void);
@@ -207,13 +241,5 @@ void rust_tcp_glue_proc_unregister(struct net *net);
 struct seq_file;
 void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len);
 
-/* Implemented in Rust (rust_tcp/sys/). */
-/* Fills /proc/net/rust_tcp_stat for net. */
-void rust_tcp_stat_show(struct seq_file *seq, struct net *net);
-/* Returns 1 if it took the skb (NF_STOLEN), 0 to leave it to the stack. */
-int rust_tcp_rcv(struct net *net, struct sk_buff *skb);
-int rust_tcp_create(struct net *net, struct socket *sock, int protocol, int kern);
-int rust_tcp_net_init(struct net *net);
-void rust_tcp_net_exit(struct net *net);
 
 #endif /* _RUST_TCP_GLUE_H */

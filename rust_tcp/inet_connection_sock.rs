@@ -4,31 +4,35 @@
 //! (and the bind half of af_inet.c): bind and port allocation, listen,
 //! accept, tearing a listener down, and the request sock timer.
 
-use crate::inet_hashtables::{BindEntry, Ehash, Tables};
-use crate::netns::Mib;
+use crate::errno::to_error;
+use crate::fifo::Fifo;
+use crate::inet_hashtables::{BindEntry, Ehash, Tables, Tw};
+use crate::netns::{Mib, NetNs};
+use crate::proto::errno::Errno;
 use crate::proto::inet_connection_sock::{find_open_port, reqsk_timeout, reqsk_timer_decision, TCP_RTO_MAX_MS};
 use crate::proto::inet_hashtables::{bind_conflict, check_bind, get_port_explicit, AddrKind, BindError, BindSock, BindState};
+use crate::proto::tcp_states::{TCP_CLOSE, TCP_LISTEN};
 use crate::request_sock::RequestSock;
-use crate::sys::errno;
-use crate::sys::net::{rtn, Net, Sysctl};
-use crate::sys::sock::{Sock, SockRef, WaitFor, SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK};
-use crate::sys::timer;
 use crate::sys::bindings as b;
-use crate::tcp_states::{CLOSE, LISTEN, SYN_RECV, SYN_SENT};
-use crate::fifo::Fifo;
+use crate::sys::errno;
+use crate::sys::net::{rtn, Sysctl};
+use crate::sys::sock::{WaitFor, SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK};
+use crate::sys::timer::{self, TimerHandler};
+use crate::tcp_output::send_active_reset;
+use crate::tcp_sock::{FourTuple, ListenQueue, Role, SockRef, TcpSk, TcpSock};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// The conflict-relevant view of a sock holding (or asking for) a port.
-fn bind_view(sk: &Sock<'_>, addr: [u8; 4], listening: bool) -> BindSock {
+fn bind_view(sk: &TcpSk, addr: [u8; 4], listening: bool) -> BindSock {
     BindSock {
         addr,
         dev: sk.bound_dev_if(),
         reuse: sk.reuse(),
         reuseport: sk.reuseport(),
         uid: sk.uid(),
-        state: if listening || sk.state() == LISTEN {
+        state: if listening || sk.state() == TCP_LISTEN {
             BindState::Listen
         } else {
             BindState::Other
@@ -39,7 +43,7 @@ fn bind_view(sk: &Sock<'_>, addr: [u8; 4], listening: bool) -> BindSock {
 /// Whether the port-0 search may take `port` for `sk`
 /// (`port_usable_for_autobind`: reuseport_ok false, relax false unless
 /// retrying under `ip_autobind_reuse`).
-fn port_free_for_autobind(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16, relax: bool) -> bool {
+fn port_free_for_autobind(t: &Tables, sk: &TcpSk, me: &BindSock, port: u16, relax: bool) -> bool {
     !t.port_owners(port)
         .filter(|o| o.sk.id() != sk.id())
         .any(|o| bind_conflict(me, &bind_view(&o.sk, o.addr, false), relax, false))
@@ -48,7 +52,7 @@ fn port_free_for_autobind(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16, r
 
 /// What a bind() conflict check sees of a timewait sock (its owners keep
 /// the reuse flags and uid of the sock they replaced).
-fn tw_view(tw: &crate::inet_timewait_sock::TimeWait) -> BindSock {
+fn tw_view(tw: &Tw) -> BindSock {
     BindSock {
         addr: tw.tuple.laddr,
         dev: tw.dev,
@@ -61,7 +65,7 @@ fn tw_view(tw: &crate::inet_timewait_sock::TimeWait) -> BindSock {
 
 /// `inet_csk_get_port` for an explicit port: the bucket's fast-reuse
 /// shortcuts, then the full conflict scan.
-fn port_free_explicit(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16) -> Result<bool> {
+fn port_free_explicit(t: &Tables, sk: &TcpSk, me: &BindSock, port: u16) -> Result<bool> {
     let Some(b) = t.port_bucket(port) else { return Ok(true) };
     let mut others = KVec::with_capacity(b.owners.len(), GFP_ATOMIC)?;
     for o in b.owners.iter().filter(|o| o.sk.id() != sk.id()) {
@@ -76,7 +80,7 @@ fn port_free_explicit(t: &Tables, sk: &Sock<'_>, me: &BindSock, port: u16) -> Re
 /// `inet_csk_get_port` under the tables lock: takes `port` (0: any free
 /// one, as `inet_csk_find_open_port` searches) for `sk` on `addr`.
 /// `listening` is the listen() re-check. Returns the port.
-fn get_port(t: &mut Tables, net: &Net<'_>, sk: &Sock<'_>, addr: [u8; 4], port: u16, listening: bool) -> Result<u16> {
+fn get_port(t: &mut Tables, net: &NetNs, sk: &TcpSk, addr: [u8; 4], port: u16, listening: bool) -> Result<u16> {
     let me = bind_view(sk, addr, listening);
     let already = t.port_owners(port).any(|o| o.sk.id() == sk.id());
     let port = if port == 0 {
@@ -108,7 +112,7 @@ fn get_port(t: &mut Tables, net: &Net<'_>, sk: &Sock<'_>, addr: [u8; 4], port: u
     } else {
         // In 6.12 the bhash2 bucket is linked before the update, so it never
         // sees an empty one (see proto::inet_hashtables).
-        t.bind_insert(port, BindEntry { addr, sk: sk.to_ref() }, |tb| tb.update_fastreuse(&me, false))?;
+        t.bind_insert(port, BindEntry { addr, sk: sk.into() }, |tb| tb.update_fastreuse(&me, false))?;
     }
     Ok(port)
 }
@@ -134,7 +138,7 @@ impl SockaddrIn {
 }
 
 /// bind() (`inet_bind`, `__inet_bind`). The caller holds the socket lock.
-pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
+pub(crate) fn bind(sk: &TcpSk, raw: &[u8], addr_len: usize) -> Result {
     let net = sk.net();
     let sa = SockaddrIn::parse(raw);
     let (family, port, addr) = sa.as_ref().map_or((0, 0, [0; 4]), |s| (s.family, s.port, s.addr));
@@ -145,7 +149,7 @@ pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
         rtn::BROADCAST => AddrKind::Broadcast,
         _ => AddrKind::Other,
     };
-    let already_bound = sk.state() != CLOSE || sk.tcp().inner.lock().num != 0;
+    let already_bound = sk.state() != TCP_CLOSE || sk.data().inner.lock().num != 0;
     check_bind(
         addr_len,
         family,
@@ -159,20 +163,20 @@ pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
     )
     .map_err(|e| match e {
         BindError::Inval => EINVAL,
-        BindError::AfNoSupport => errno(b::EAFNOSUPPORT),
+        BindError::AfNoSupport => to_error(Errno::AfNoSupport),
         BindError::AddrNotAvail => errno(b::EADDRNOTAVAIL),
         BindError::Access => EACCES,
     })?;
-    let rt = net.rtcp();
+    let rt = net.data();
     let mut t = rt.tables.lock();
     // IP_BIND_ADDRESS_NO_PORT: the address now, the port at connect().
-    let no_port = port == 0 && sk.tcp().inner.lock().bind_address_no_port;
+    let no_port = port == 0 && sk.data().inner.lock().bind_address_no_port;
     let num = if no_port {
         0
     } else {
-        get_port(&mut t, &net, sk, addr, port, false)?
+        get_port(&mut t, net, sk, addr, port, false)?
     };
-    let mut inner = sk.tcp().inner.lock();
+    let mut inner = sk.data().inner.lock();
     inner.rcv_saddr = addr;
     inner.num = num;
     inner.sport = num;
@@ -192,47 +196,45 @@ pub(crate) fn bind(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> Result {
 /// listen() (`inet_listen`, `inet_csk_listen_start`); `backlog` is already
 /// clamped to somaxconn by the socket layer. The caller holds the socket
 /// lock.
-pub(crate) fn listen(sk: &Sock<'_>, backlog: u32) -> Result {
+pub(crate) fn listen(sk: &TcpSk, backlog: u32) -> Result {
     let old = sk.state();
-    if old != CLOSE && old != LISTEN {
+    if old != TCP_CLOSE && old != TCP_LISTEN {
         return Err(EINVAL);
     }
     // The accept queue holds backlog + 1 (sk_acceptq_is_full is `>`).
     let cap = usize::try_from(backlog).unwrap_or(usize::MAX).saturating_add(1);
     let buf = Fifo::buffer(cap, GFP_KERNEL)?;
     sk.set_max_ack_backlog(backlog);
-    if old == LISTEN {
+    if old == TCP_LISTEN {
         // A second listen() only changes the backlog.
-        let old_buf = sk.tcp().inner.lock().accept_queue.grow(buf);
+        let old_buf = sk.data().inner.lock().listen_queue_mut().map(|q| q.accept_queue.grow(buf));
         drop(old_buf);
         return Ok(());
     }
     let net = sk.net();
-    let rt = net.rtcp();
+    let rt = net.data();
     let mut t = rt.tables.lock();
     let (addr, num) = {
-        let i = sk.tcp().inner.lock();
+        let i = sk.data().inner.lock();
         (i.rcv_saddr, i.num)
     };
     // The state is LISTEN while the port is re-checked, as in Linux, so a
     // listening holder conflicts even under SO_REUSEADDR.
-    sk.set_state(LISTEN);
-    match get_port(&mut t, &net, sk, addr, num, true) {
+    sk.set_state(TCP_LISTEN);
+    match get_port(&mut t, net, sk, addr, num, true) {
         Ok(port) => {
-            let mut i = sk.tcp().inner.lock();
+            let mut i = sk.data().inner.lock();
             i.num = port;
             i.sport = port;
-            i.syn_qlen = 0;
-            i.syn_young = 0;
-            let old_buf = i.accept_queue.grow(buf);
+            let old_role = core::mem::replace(&mut i.role, Role::Listen(ListenQueue::new(buf)));
             drop(i);
             sk.set_ack_backlog(0);
             drop(t);
-            drop(old_buf);
+            drop(old_role);
             Ok(())
         }
         Err(e) => {
-            sk.set_state(CLOSE);
+            sk.set_state(TCP_CLOSE);
             Err(e)
         }
     }
@@ -240,22 +242,22 @@ pub(crate) fn listen(sk: &Sock<'_>, backlog: u32) -> Result {
 
 struct AcceptReady;
 
-impl WaitFor for AcceptReady {
-    fn ready(sk: &Sock<'_>) -> bool {
-        sk.state() != LISTEN || sk.ack_backlog() > 0
+impl WaitFor<TcpSock> for AcceptReady {
+    fn ready(sk: &TcpSk) -> bool {
+        sk.state() != TCP_LISTEN || sk.ack_backlog() > 0
     }
 }
 
 /// accept() (`inet_csk_accept`): the oldest child of the accept queue.
-pub(crate) fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef> {
+pub(crate) fn accept(sk: &TcpSk, nonblock: bool) -> Result<SockRef> {
     let mut timeo = sk.rcvtimeo(nonblock);
     loop {
         {
-            let mut i = sk.tcp().inner.lock();
-            if sk.state() != LISTEN {
+            let mut i = sk.data().inner.lock();
+            if sk.state() != TCP_LISTEN {
                 return Err(EINVAL);
             }
-            if let Some(child) = i.accept_queue.pop() {
+            if let Some(child) = i.listen_queue_mut().and_then(|q| q.accept_queue.pop()) {
                 sk.set_ack_backlog(sk.ack_backlog().saturating_sub(1));
                 return Ok(child);
             }
@@ -265,25 +267,25 @@ pub(crate) fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef> {
 }
 
 /// Releases the port `sk` holds, if any.
-pub(crate) fn unbind(sk: &Sock<'_>) {
-    let num = sk.tcp().inner.lock().num;
+pub(crate) fn unbind(sk: &TcpSk) {
+    let num = sk.data().inner.lock().num;
     if num == 0 {
         return;
     }
-    let rt = sk.netns();
+    let rt = sk.net().data();
     let entry = rt.tables.lock().bind_remove(num, sk);
     // The entry's sock reference is put here, outside the lock.
     drop(entry);
 }
 
-/// Aborts a synchronised connection: RST to the peer, out of the tables
-/// (`tcp_disconnect` of a child as `inet_child_forget` does, and the
-/// interim close of a connected socket until the FIN path exists).
-pub(crate) fn abort(sk: &Sock<'_>) {
+/// Aborts a child that was never accepted (`inet_child_forget`: its
+/// `tcp_disconnect`): RST to the peer, out of the tables, its port given
+/// back.
+fn child_forget(sk: &TcpSk) {
     // tcp_send_active_reset: RST|ACK at snd_nxt, acking what we got.
-    crate::tcp::send_active_reset(sk);
-    let tuple = sk.tcp().inner.lock().tuple.take();
-    sk.set_state(CLOSE);
+    send_active_reset(sk);
+    let tuple = sk.data().inner.lock().tuple.take();
+    sk.set_state(TCP_CLOSE);
     if let Some(t) = tuple {
         unhash_established(sk, &t);
     }
@@ -292,9 +294,9 @@ pub(crate) fn abort(sk: &Sock<'_>) {
 
 /// Takes `sk`'s connection `t` out of the ehash (the ehash half of
 /// `inet_unhash`), dropping the table's reference after the lock.
-pub(crate) fn unhash_established(sk: &Sock<'_>, t: &crate::tcp::FourTuple) {
+fn unhash_established(sk: &TcpSk, t: &FourTuple) {
     let old = sk
-        .netns()
+        .net().data()
         .tables
         .lock()
         .ehash_remove(t, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
@@ -302,15 +304,15 @@ pub(crate) fn unhash_established(sk: &Sock<'_>, t: &crate::tcp::FourTuple) {
 }
 
 /// Stops listening (`inet_csk_listen_stop`): pending requests die, queued
-/// children are reset.
-pub(crate) fn listen_stop(sk: &Sock<'_>) {
+/// children are reset; the role becomes [`Role::Closed`].
+pub(crate) fn listen_stop(sk: &TcpSk) {
     {
         // Under the sock's lock, so the receive path, which checks LISTEN
         // under the same lock before queueing a child, queues no more.
-        let _i = sk.tcp().inner.lock();
-        sk.set_state(CLOSE);
+        let _i = sk.data().inner.lock();
+        sk.set_state(TCP_CLOSE);
     }
-    let rt = sk.netns();
+    let rt = sk.net().data();
     loop {
         let Ok(mut reqs) = KVec::with_capacity(32, GFP_KERNEL) else { break };
         let done = rt.tables.lock().drain_requests(sk, &mut reqs);
@@ -323,42 +325,26 @@ pub(crate) fn listen_stop(sk: &Sock<'_>) {
         }
     }
     loop {
-        let child = sk.tcp().inner.lock().accept_queue.pop();
+        let child = sk.data().inner.lock().listen_queue_mut().and_then(|q| q.accept_queue.pop());
         let Some(child) = child else { break };
         sk.set_ack_backlog(sk.ack_backlog().saturating_sub(1));
-        abort(&child);
+        child_forget(&child);
     }
-    let mut i = sk.tcp().inner.lock();
-    i.syn_qlen = 0;
-    i.syn_young = 0;
+    let role = core::mem::replace(&mut sk.data().inner.lock().role, Role::Closed);
+    drop(role);
 }
 
-/// close() of a sock: what `tcp_close` does for the states that exist.
-pub(crate) fn close(sk: &Sock<'_>) {
-    match sk.state() {
-        LISTEN => listen_stop(sk),
-        // An active open stops (a crossed-SYN one with a reset).
-        SYN_SENT | SYN_RECV => crate::tcp::disconnect(sk),
-        CLOSE => (),
-        // A synchronised connection closes as tcp_close() does and may
-        // live on as an orphan; its timers keep running.
-        _ => {
-            crate::tcp::tcp_close(sk);
-            if sk.state() != CLOSE {
-                return;
-            }
-        }
+impl TimerHandler for RequestSock {
+    fn expired(this: Arc<Self>) {
+        reqsk_timer_handler(this);
     }
-    sk.stop_timer(&sk.tcp().retrans_timer);
-    sk.stop_timer(&sk.tcp().delack_timer);
-    unbind(sk);
 }
 
 /// The SYN-ACK timer of a request (`reqsk_timer_handler`).
-pub(crate) fn reqsk_timer_handler(req: Arc<RequestSock>) {
+fn reqsk_timer_handler(req: Arc<RequestSock>) {
     let l = &req.listener;
     let net = l.net();
-    let rt = net.rtcp();
+    let rt = net.data();
     let max_retries = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_SYNACK_RETRIES)).unwrap_or(5);
     let mut t = rt.tables.lock();
     // Unhashed meanwhile (listener closed, final ACK, RST): nothing to do.
@@ -366,17 +352,17 @@ pub(crate) fn reqsk_timer_handler(req: Arc<RequestSock>) {
         Some(Ehash::Req(r)) if Arc::ptr_eq(&r, &req) => (),
         _ => return,
     }
-    let listening = l.state() == LISTEN;
+    let listening = l.state() == TCP_LISTEN;
     let (qlen, young) = {
-        let i = l.tcp().inner.lock();
-        (i.syn_qlen, i.syn_young)
+        let i = l.data().inner.lock();
+        i.listen_queue().map_or((0, 0), |q| (q.syn_qlen, q.syn_young))
     };
     let mut st = req.state.lock();
     let d = reqsk_timer_decision(qlen, young, l.max_ack_backlog(), max_retries, st.num_timeout, 0, st.acked);
     let mut expire = d.expire || !listening;
     if !expire && d.resend {
         let synack = crate::proto::tcp_output::synack_repr(&st, crate::sys::clock_ms());
-        if crate::tcp_output::transmit(&net, &req.tuple, req.oif, &synack, &[], true).is_ok() {
+        if crate::tcp_output::transmit(net, &req.tuple, req.oif, &synack, &[], true).is_ok() {
             st.num_retrans = st.num_retrans.saturating_add(1);
             rt.inc(Mib::SynRetrans);
         } else if !st.acked {
@@ -386,12 +372,9 @@ pub(crate) fn reqsk_timer_handler(req: Arc<RequestSock>) {
     }
     if expire {
         let old = t.ehash_remove(&req.tuple, |e| matches!(e, Ehash::Req(r) if Arc::ptr_eq(r, &req)));
-        let mut i = l.tcp().inner.lock();
-        i.syn_qlen = i.syn_qlen.saturating_sub(1);
-        if st.num_timeout == 0 {
-            i.syn_young = i.syn_young.saturating_sub(1);
+        if let Some(q) = l.data().inner.lock().listen_queue_mut() {
+            q.req_gone(st.num_timeout == 0);
         }
-        drop(i);
         drop(st);
         drop(t);
         rt.inc(Mib::ReqTimeouts);
@@ -399,8 +382,9 @@ pub(crate) fn reqsk_timer_handler(req: Arc<RequestSock>) {
         return;
     }
     if st.num_timeout == 0 {
-        let mut i = l.tcp().inner.lock();
-        i.syn_young = i.syn_young.saturating_sub(1);
+        if let Some(q) = l.data().inner.lock().listen_queue_mut() {
+            q.syn_young = q.syn_young.saturating_sub(1);
+        }
     }
     st.num_timeout = st.num_timeout.saturating_add(1);
     let ms = reqsk_timeout(st.num_timeout, TCP_RTO_MAX_MS);

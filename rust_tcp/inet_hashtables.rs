@@ -10,24 +10,34 @@
 //! - `ehash`: connections by 4-tuple: request socks (the SYN queue, state
 //!   NEW_SYN_RECV in Linux) and established socks.
 //!
-//! Both live under the netns's BH spinlock ([`crate::netns::RtcpNet`]).
-//! Inserting may allocate (GFP_ATOMIC), as Linux's bind buckets do.
+//! Both live under one BH spinlock per netns ([`Hashinfo`], which the
+//! netns state and every timewait sock hold). Inserting may allocate
+//! (GFP_ATOMIC), as Linux's bind buckets do. The timewait socks' table
+//! operations (their timer, kill, purge) are here too, as
+//! inet_timewait_sock.c keeps them.
 
 use crate::proto::inet_hash_connect::{hash_connect_port, perturb_index, PortCheck, INET_TABLE_PERTURB_SIZE};
 use crate::proto::inet_hashtables::BindBucket;
 use crate::proto::secure_seq::{ephemeral_timeseed, secure_ipv4_port_ephemeral};
-use crate::sys::net::{Net, Sysctl};
+use crate::sys::net::{Net, NetData, Sysctl};
 use core::sync::atomic::{AtomicU32, Ordering};
 use crate::proto::siphash::{siphash_3u32, SipKey};
 use crate::inet_timewait_sock::TimeWait;
 use crate::proto::inet_hash_connect::{tcp_twsk_unique, TwReuse};
+use crate::proto::tcp_states::TCP_LISTEN;
 use crate::request_sock::RequestSock;
 use crate::sys::kvec::swap_remove;
-use crate::sys::sock::{Sock, SockRef};
-use crate::tcp::FourTuple;
+use crate::sys::lock::SpinLockBh;
+use crate::sys::timer::{self, TimerHandler};
+use crate::tcp_sock::{FourTuple, SockRef, TcpSk};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+
+/// The tables of a netns and their lock (`inet_hashinfo`).
+pub(crate) type Hashinfo = SpinLockBh<Tables>;
+/// Timewait socks, hashed in a [`Hashinfo`].
+pub(crate) type Tw = TimeWait<Hashinfo>;
 
 const BHASH_SIZE: usize = 256;
 const EHASH_SIZE: usize = 1024;
@@ -46,7 +56,7 @@ pub(crate) struct PortBucket {
     pub(crate) tb: BindBucket,
     pub(crate) owners: KVec<BindEntry>,
     /// Timewait socks holding the port (`tb->owners` keeps them too).
-    pub(crate) tw: KVec<Arc<TimeWait>>,
+    pub(crate) tw: KVec<Arc<Tw>>,
 }
 
 /// What a 4-tuple leads to.
@@ -57,7 +67,7 @@ pub(crate) enum Ehash {
     /// A synchronised connection's sock.
     Est(SockRef),
     /// A connection in TIME_WAIT (or an orphan's FIN_WAIT2).
-    Tw(Arc<TimeWait>),
+    Tw(Arc<Tw>),
 }
 
 struct EhashEntry {
@@ -161,7 +171,7 @@ impl Tables {
     /// Releases the port `sk` holds; the entry is returned so its sock
     /// reference is dropped after the lock. The last owner takes the
     /// bucket with it (`inet_bind_bucket_destroy`).
-    pub(crate) fn bind_remove(&mut self, port: u16, sk: &Sock<'_>) -> Option<BindEntry> {
+    pub(crate) fn bind_remove(&mut self, port: u16, sk: &TcpSk) -> Option<BindEntry> {
         let chain = &mut self.bhash[Self::bbucket(port)];
         let bi = chain.iter().position(|b| b.port == port)?;
         let owners = &mut chain[bi].owners;
@@ -175,14 +185,14 @@ impl Tables {
 
     /// Records that timewait sock `tw` holds `port` (whose bucket exists:
     /// the connection it replaces holds it).
-    pub(crate) fn bind_add_tw(&mut self, port: u16, tw: Arc<TimeWait>) -> Result {
+    pub(crate) fn bind_add_tw(&mut self, port: u16, tw: Arc<Tw>) -> Result {
         let b = self.port_bucket_mut(port).ok_or(EINVAL)?;
         b.tw.push(tw, GFP_ATOMIC)?;
         Ok(())
     }
 
     /// Releases the port `tw` holds; the last holder takes the bucket.
-    pub(crate) fn bind_remove_tw(&mut self, port: u16, tw: &Arc<TimeWait>) -> Option<Arc<TimeWait>> {
+    pub(crate) fn bind_remove_tw(&mut self, port: u16, tw: &Arc<Tw>) -> Option<Arc<Tw>> {
         let chain = &mut self.bhash[Self::bbucket(port)];
         let bi = chain.iter().position(|b| b.port == port)?;
         let i = chain[bi].tw.iter().position(|x| Arc::ptr_eq(x, tw))?;
@@ -194,12 +204,12 @@ impl Tables {
     }
 
     /// The timewait socks holding `port`.
-    pub(crate) fn port_tw(&self, port: u16) -> impl Iterator<Item = &Arc<TimeWait>> {
+    pub(crate) fn port_tw(&self, port: u16) -> impl Iterator<Item = &Arc<Tw>> {
         self.port_bucket(port).into_iter().flat_map(|b| b.tw.iter())
     }
 
     /// Some timewait sock of the netns, if any is left (netns exit).
-    pub(crate) fn any_tw(&self) -> Option<Arc<TimeWait>> {
+    pub(crate) fn any_tw(&self) -> Option<Arc<Tw>> {
         self.ehash.iter().flat_map(|b| b.iter()).find_map(|e| match &e.ent {
             Ehash::Tw(tw) => Some(tw.clone()),
             _ => None,
@@ -216,7 +226,7 @@ impl Tables {
         tw_reuse: u8,
         from_hash_connect: bool,
         now_secs: u32,
-    ) -> Option<Option<(Arc<TimeWait>, TwReuse)>> {
+    ) -> Option<Option<(Arc<Tw>, TwReuse)>> {
         match self.ehash_lookup(t) {
             None => Some(None),
             Some(Ehash::Tw(tw)) => {
@@ -236,7 +246,7 @@ impl Tables {
             let mut best: Option<(&BindEntry, u32)> = None;
             let mut matches = 0u32;
             for e in self.port_owners(dport) {
-                if e.addr != pass_addr || e.sk.state() != crate::tcp_states::LISTEN {
+                if e.addr != pass_addr || e.sk.state() != TCP_LISTEN {
                     continue;
                 }
                 let dev = e.sk.bound_dev_if();
@@ -264,7 +274,7 @@ impl Tables {
                     let dev = e.sk.bound_dev_if();
                     let s = if dev != 0 { 2 } else { 1 };
                     if e.addr == pass_addr
-                        && e.sk.state() == crate::tcp_states::LISTEN
+                        && e.sk.state() == TCP_LISTEN
                         && (dev == 0 || dev == iif)
                         && s == score
                     {
@@ -316,7 +326,7 @@ impl Tables {
     /// Moves every request of `listener` out of the table into `out`
     /// (listener close). Stops early if `out` cannot grow; the caller
     /// repeats until nothing is left.
-    pub(crate) fn drain_requests(&mut self, listener: &Sock<'_>, out: &mut KVec<Arc<RequestSock>>) -> bool {
+    pub(crate) fn drain_requests(&mut self, listener: &TcpSk, out: &mut KVec<Arc<RequestSock>>) -> bool {
         for b in self.ehash.iter_mut() {
             let mut i = 0;
             while i < b.len() {
@@ -361,10 +371,12 @@ pub(crate) fn init_table_perturb() {
 /// reserved ports and ports bind() holds, sharing ports that earlier
 /// connects hold when the 4-tuple differs. EADDRNOTAVAIL when nothing is
 /// left.
-pub(crate) fn inet_hash_connect(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn inet_hash_connect<N: NetData>(
     t: &mut Tables,
-    net: &Net<'_>,
-    sk: &Sock<'_>,
+    net: &Net<N>,
+    seq_key: &SipKey,
+    sk: &TcpSk,
     saddr: [u8; 4],
     daddr: [u8; 4],
     dport: u16,
@@ -378,19 +390,19 @@ pub(crate) fn inet_hash_connect(
     };
     let not_avail = || crate::sys::errno(crate::sys::bindings::EADDRNOTAVAIL);
     let tw_reuse = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TW_REUSE)).unwrap_or(2);
-    let now_secs = crate::tcp::now().secs;
+    let now_secs = crate::tcp_sock::now().secs;
     if bound != 0 {
         let Some(recycle) = t.check_established(&tuple(bound), tw_reuse, false, now_secs) else {
             return Err(not_avail());
         };
         let reuse = recycle_tw(t, recycle);
-        t.ehash_insert(tuple(bound), Ehash::Est(sk.to_ref()))?;
+        t.ehash_insert(tuple(bound), Ehash::Est(sk.into()))?;
         return Ok((bound, reuse));
     }
     let low = u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_LOW)).map_err(|_| EINVAL)?;
     let high = u16::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_HIGH)).map_err(|_| EINVAL)?;
     let (j, hz) = crate::sys::jiffies64();
-    let offset = secure_ipv4_port_ephemeral(saddr, daddr, dport, &net.rtcp().seq_key, ephemeral_timeseed(j, hz));
+    let offset = secure_ipv4_port_ephemeral(saddr, daddr, dport, seq_key, ephemeral_timeseed(j, hz));
     let slot = &TABLE_PERTURB[perturb_index(offset)];
     let found = {
         let t: &Tables = t;
@@ -414,10 +426,10 @@ pub(crate) fn inet_hash_connect(
     let reuse = recycle_tw(t, recycle);
     let entry = BindEntry {
         addr: saddr,
-        sk: sk.to_ref(),
+        sk: sk.into(),
     };
     t.bind_insert_with(port, entry, BindBucket::new_for_connect(), |_| ())?;
-    if let Err(e) = t.ehash_insert(tuple(port), Ehash::Est(sk.to_ref())) {
+    if let Err(e) = t.ehash_insert(tuple(port), Ehash::Est(sk.into())) {
         // Cannot be taken (checked under this lock): only allocation fails.
         // The entry goes back; the lock-held put is not the last reference
         // (the caller holds the sock).
@@ -431,11 +443,47 @@ pub(crate) fn inet_hash_connect(
 /// Kills the timewait sock a connect() recycles (`inet_twsk_deschedule_put`
 /// in `__inet_check_established`), returning what the new connection takes
 /// from it.
-fn recycle_tw(t: &mut Tables, r: Option<(Arc<TimeWait>, TwReuse)>) -> Option<TwReuse> {
+fn recycle_tw(t: &mut Tables, r: Option<(Arc<Tw>, TwReuse)>) -> Option<TwReuse> {
     let (tw, reuse) = r?;
     let e = t.ehash_remove(&tw.tuple, |e| matches!(e, Ehash::Tw(x) if Arc::ptr_eq(x, &tw)));
     let b = t.bind_remove_tw(tw.tuple.lport, &tw);
-    crate::sys::timer::cancel(&tw);
+    timer::cancel(&tw);
     drop((e, b));
     Some(reuse)
+}
+
+crate::impl_has_timer!(Tw, timer);
+
+impl TimerHandler for Tw {
+    /// `tw_timer_handler()`: out of the tables, silently.
+    fn expired(this: Arc<Self>) {
+        let removed = unhash_tw(&mut this.hashinfo.lock(), &this);
+        drop(removed);
+    }
+}
+
+/// Takes `tw` out of the ehash and its bind bucket; the table references
+/// are returned to be dropped after the lock.
+pub(crate) fn unhash_tw(t: &mut Tables, tw: &Arc<Tw>) -> (Option<Ehash>, Option<Arc<Tw>>) {
+    let e = t.ehash_remove(&tw.tuple, |e| matches!(e, Ehash::Tw(x) if Arc::ptr_eq(x, tw)));
+    let b = t.bind_remove_tw(tw.tuple.lport, tw);
+    (e, b)
+}
+
+/// `inet_twsk_deschedule_put()`: the timewait sock goes now.
+pub(crate) fn kill_tw(tw: &Arc<Tw>) {
+    let removed = unhash_tw(&mut tw.hashinfo.lock(), tw);
+    timer::cancel(tw);
+    drop(removed);
+}
+
+/// `inet_twsk_purge()`: the netns is going away; every timewait sock
+/// goes, its timer stopped and waited for.
+pub(crate) fn purge_tw(hashinfo: &Hashinfo) {
+    loop {
+        let Some(tw) = hashinfo.lock().any_tw() else { break };
+        let removed = unhash_tw(&mut hashinfo.lock(), &tw);
+        timer::cancel_sync(&tw);
+        drop(removed);
+    }
 }

@@ -2,15 +2,20 @@
 
 //! rust_tcp's state of one network namespace, as Linux keeps its TCP
 //! tables and counters per netns: the bind and established hashes
-//! ([`Tables`]), the hash and ISN secrets, and the MIB counters.
+//! ([`Hashinfo`]), the hash and ISN secrets, and the MIB counters. The
+//! crate root makes it the pernet state (`sys::net::NetData`).
 
-use crate::inet_hashtables::Tables;
+use crate::inet_hashtables::{Hashinfo, Tables};
 use crate::new_spinlock_bh;
 use crate::proto::siphash::SipKey;
 use crate::proto::syncookies::SyncookieSecret;
-use crate::sys::lock::SpinLockBh;
+use crate::sys::net::{Net, SeqFile};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// A network namespace where rust_tcp runs.
+pub(crate) type NetNs = Net<RtcpNet>;
 
 /// Counters named after Linux's (`netstat -s`, /proc/net/{snmp,netstat}).
 #[derive(Clone, Copy)]
@@ -76,11 +81,10 @@ pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
 ];
 
 /// Per-netns state.
-#[pin_data]
 pub(crate) struct RtcpNet {
-    /// Shared by the receive path (softirq) and system calls.
-    #[pin]
-    pub(crate) tables: SpinLockBh<Tables>,
+    /// Shared by the receive path (softirq) and system calls, and held by
+    /// every timewait sock (which holds no netns reference).
+    pub(crate) tables: Arc<Hashinfo>,
     /// The secret of ISNs and timestamp offsets (`net_secret`) and of
     /// listener flow hashes.
     pub(crate) seq_key: SipKey,
@@ -91,11 +95,14 @@ pub(crate) struct RtcpNet {
 }
 
 impl RtcpNet {
-    pub(crate) fn new(tables: Tables, seq_key: SipKey, cookie_secret: SyncookieSecret) -> impl PinInit<Self> {
-        pin_init!(Self {
-            tables <- new_spinlock_bh!(tables, "rust_tcp_net_tables"),
-            seq_key,
-            cookie_secret,
+    /// A new netns's state, with fresh secrets.
+    pub(crate) fn new() -> Result<Self> {
+        let key = |k: [u64; 2]| SipKey::new(k);
+        let tables = Tables::new(key(crate::sys::random_key()))?;
+        Ok(Self {
+            tables: Arc::pin_init(new_spinlock_bh!(tables, "rust_tcp_net_tables"), GFP_KERNEL)?,
+            seq_key: key(crate::sys::random_key()),
+            cookie_secret: SyncookieSecret::new([key(crate::sys::random_key()), key(crate::sys::random_key())]),
             socks: AtomicUsize::new(0),
             mib: [const { AtomicU64::new(0) }; MIB_COUNT],
         })
@@ -121,13 +128,24 @@ impl RtcpNet {
         self.socks.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// The netns is going away: every sock holds a netns reference, so none
-    /// may be left, and so no table entry either.
+    /// The netns is going away: its timewait socks go
+    /// (`inet_twsk_purge`); every sock holds a netns reference, so none may
+    /// be left, and so no other table entry either.
     pub(crate) fn exit(&self) {
+        crate::inet_hashtables::purge_tw(&self.tables);
         let socks = self.socks.load(Ordering::Relaxed);
         if socks != 0 {
             pr_err!("netns exit with {} socks left\n", socks);
         }
+    }
+}
+
+/// /proc/net/rust_tcp_stat: one "Name value" line per counter.
+pub(crate) fn show(rt: &RtcpNet, seq: &mut SeqFile) {
+    for (i, name) in MIB_NAMES.iter().enumerate() {
+        let mut line = [0u8; 64];
+        let n = format_stat(&mut line, name, rt.get(i));
+        seq.write(&line[..n]);
     }
 }
 

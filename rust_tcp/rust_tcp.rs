@@ -2,14 +2,32 @@
 
 //! rust_tcp: TCP over IPv4 as a socket family of its own.
 //!
-//! The layout follows `net/ipv4`: [`af_rust_tcp`] is the socket layer
-//! (af_inet.c), [`netns`] the per-netns tables, [`proto`] the pure protocol
-//! core (no I/O, no `unsafe`, host-tested with `cargo test`), and [`sys`] the
-//! one layer that calls the kernel's C API.
+//! The layout follows `net/ipv4`, in layers that import only downwards
+//! (docs/design.md draws them; `scripts/check-layers.py` checks them):
+//!
+//! - the socket layer: [`af_rust_tcp`] (af_inet.c), the `proto_ops`;
+//! - connection-level behaviour: [`tcp_ipv4`] (the receive path and
+//!   connect), [`tcp_input`], [`tcp_timer`], [`tcp`] (tcp.c),
+//!   [`inet_connection_sock`], [`tcp_minisocks`], [`tcp_output`];
+//! - the tables: [`sysctl`], [`netns`], [`inet_hashtables`],
+//!   [`inet_timewait_sock`], [`request_sock`], and the sock's own state,
+//!   [`tcp_sock`];
+//! - [`sys`]: the one layer that calls the kernel's C API, generic over
+//!   what sits above it; and [`proto`], the pure protocol core (no I/O, no
+//!   `unsafe`, host-tested with `cargo test`).
+//!
+//! This file wires them: it makes [`tcp_sock::TcpSock`] the state of the
+//! family's socks and [`netns::RtcpNet`] the state of each netns, and
+//! registers the family with [`af_rust_tcp::TcpStream`] as its operations.
+//! Only `sys` may use `unsafe`: the compiler holds that line.
+
+#![deny(unsafe_code)]
 
 use kernel::prelude::*;
 
 mod af_rust_tcp;
+mod chunks;
+mod errno;
 mod fifo;
 mod inet_connection_sock;
 mod inet_hashtables;
@@ -17,13 +35,22 @@ mod inet_timewait_sock;
 mod netns;
 pub mod proto;
 mod request_sock;
+#[allow(unsafe_code)]
 mod sys;
+mod sysctl;
 mod tcp;
 mod tcp_input;
 mod tcp_ipv4;
+mod tcp_minisocks;
 mod tcp_output;
-mod tcp_states;
+mod tcp_sock;
 mod tcp_timer;
+
+use netns::RtcpNet;
+use sys::net::{Net, NetData, SeqFile, Verdict};
+use sys::skb::RxSkb;
+use sys::sock::{Sock, SockData};
+use tcp_sock::TcpSock;
 
 module! {
     type: RustTcp,
@@ -33,33 +60,53 @@ module! {
     license: "GPL",
 }
 
-/// Module state. Fields drop in order: the family goes first so no socket
-/// can be created while the rest is torn down.
+impl SockData for TcpSock {
+    type Net = RtcpNet;
+
+    fn new() -> impl PinInit<Self> {
+        TcpSock::new()
+    }
+
+    fn created(sk: &Sock<Self>) {
+        sk.net().data().sock_created();
+    }
+
+    fn destroyed(sk: &Sock<Self>) {
+        sk.net().data().sock_destroyed();
+    }
+}
+
+impl NetData for RtcpNet {
+    fn new() -> impl PinInit<Self, Error> {
+        sys::alloc::init_from_result(RtcpNet::new())
+    }
+
+    fn exit(net: &Net<Self>) {
+        net.data().exit();
+    }
+
+    fn rcv(net: &Net<Self>, skb: &mut RxSkb) -> Verdict {
+        tcp_ipv4::rcv(net, skb)
+    }
+
+    fn show(net: &Net<Self>, seq: &mut SeqFile) {
+        netns::show(net.data(), seq);
+    }
+}
+
+/// Module state: the family and what it stands on, registered together.
 struct RustTcp {
-    _family: sys::socket::FamilyRegistration,
-    _pernet: sys::net::PernetRegistration,
-    _proto: sys::sock::ProtoRegistration,
+    _reg: sys::Registration<af_rust_tcp::TcpStream>,
 }
 
 impl kernel::Module for RustTcp {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let family = sys::socket::family_param();
-        // AF_UNSPEC (0) is never a family; NPROTO bounds the kernel's table.
-        if family <= 0 || family >= sys::bindings::NPROTO as i32 {
-            pr_err!("family={} is outside 1..{}\n", family, sys::bindings::NPROTO - 1);
-            return Err(EINVAL);
-        }
         inet_hashtables::init_table_perturb();
-        let proto = sys::sock::ProtoRegistration::new()?;
-        let pernet = sys::net::PernetRegistration::new()?;
-        let fam = sys::socket::FamilyRegistration::new(family, module).inspect_err(|e| {
+        let reg = sys::Registration::new(family, module).inspect_err(|e| {
             pr_err!("cannot register family {}: error {}\n", family, e.to_errno());
         })?;
         pr_info!("registered socket family {}\n", family);
-        Ok(RustTcp {
-            _family: fam,
-            _pernet: pernet,
-            _proto: proto,
-        })
+        Ok(RustTcp { _reg: reg })
     }
 }

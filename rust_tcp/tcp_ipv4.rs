@@ -8,36 +8,36 @@
 //! Segments whose owner is not a rust_tcp sock are left to the kernel's
 //! TCP untouched (the netfilter verdict is ACCEPT).
 
-use crate::inet_hashtables::Ehash;
-use crate::netns::Mib;
+use crate::errno::to_error;
+use crate::inet_hashtables::{BindEntry, Ehash, Tables, Tw};
+use crate::netns::{Mib, NetNs};
+use crate::proto::af_inet::{check_connect, RouteKind};
 use crate::proto::checksum::tcp_v4_verify;
 use crate::proto::ip_hdr::parse_ipv4;
-use crate::proto::tcp_hdr::{parse, TcpSegment};
 use crate::proto::request_sock::RequestSock as ReqState;
 use crate::proto::secure_seq::{secure_tcp_seq_and_ts_off, secure_tcp_ts_off};
+use crate::proto::seq::SeqNum;
+use crate::proto::siphash::{siphash_3u32, SipKey};
 use crate::proto::syncookies::{
     cookie_ecn_ok, cookie_request_from_ack, cookie_request_from_syn, synq_no_recent_overflow, synq_overflow, tcp_cookie_time,
     CookieAck, CookieAckCtx, CookieSynCtx,
 };
-use crate::proto::seq::SeqNum;
-use crate::proto::tcp_input::{
-    conn_request_admission, ecn_create_request, listen_rcv, Admission, ListenAction, ListenerParams, SynSysctls,
-};
+use crate::proto::tcp_connect::{connect_write_seq, ConnectParams};
+use crate::proto::tcp_hdr::{parse, TcpSegment};
+use crate::proto::tcp_input::{conn_request_admission, ecn_create_request, listen_rcv, Admission, ListenAction};
 use crate::proto::tcp_ipv4::{icmp_errno, parse_icmp_tcp_error, reqsk_ack_repr, rst_for};
 use crate::proto::tcp_minisocks::{check_req, child_init, syn_recv_overflow, CheckReqAction, CheckReqCtx, ChildInit};
 use crate::proto::tcp_output::{synack_repr, tcp_win_from_space, TCP_DEFAULT_SCALING_RATIO};
+use crate::proto::tcp_params::ListenerParams;
+use crate::proto::tcp_states::{TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_SENT};
 use crate::request_sock::RequestSock;
-use crate::sys::net::{Net, Sysctl, Verdict};
+use crate::sys::net::{Sysctl, Verdict};
 use crate::sys::skb::RxSkb;
-use crate::sys::sock::{Sock, SockRef};
-use crate::sys::timer;
-use crate::tcp::{Conn, FourTuple};
-use crate::tcp_output::{send_reset, transmit};
-use crate::tcp_states::{CLOSE, ESTABLISHED, LISTEN, SYN_SENT};
-use crate::proto::af_inet::{check_connect, ConnectError, RouteKind};
-use crate::proto::tcp_connect::{connect_write_seq, ClientSysctls, ConnectParams};
-use crate::proto::tcp_window::WindowSysctls;
 use crate::sys::sock::SOCK_RCVBUF_LOCK;
+use crate::sys::timer;
+use crate::sysctl::{full_space, syn_sysctls};
+use crate::tcp_output::{send_reset, transmit};
+use crate::tcp_sock::{FourTuple, ListenQueue, SockRef, TcpSk};
 use kernel::sync::Arc;
 
 const IPPROTO_TCP: u8 = 6;
@@ -56,11 +56,11 @@ enum Owner {
     Listener(SockRef),
     Req(Arc<RequestSock>),
     Est(SockRef),
-    Tw(Arc<crate::inet_timewait_sock::TimeWait>),
+    Tw(Arc<Tw>),
 }
 
 /// Entry from the LOCAL_IN hook: is this segment ours, and what to do.
-pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
+pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
     if matches!(skb.head(20), Some(h) if h[0] >> 4 == 4 && h[9] == IPPROTO_ICMP) {
         icmp_rcv(net, skb);
         // The stack's ICMP handling goes on (raw sockets, the kernel's TCP).
@@ -71,7 +71,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
     let Some((tuple, iif)) = demux_key(skb) else {
         return Verdict::Accept;
     };
-    let rt = net.rtcp();
+    let rt = net.data();
     let owner = {
         let t = rt.tables.lock();
         match t.ehash_lookup(&tuple) {
@@ -117,7 +117,7 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
         Owner::Req(r) => request_rcv(net, r, &seg),
         Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
         Owner::Tw(tw) => {
-            if let Some(isn) = crate::inet_timewait_sock::rcv(net, &tw, &seg) {
+            if let Some(isn) = crate::tcp_minisocks::tcp_timewait_state_process(net, &tw, &seg) {
                 // A new SYN for a 4-tuple in TIME_WAIT (TCP_TW_SYN): the
                 // timewait sock is gone; a listener may take it.
                 let l = listener_of(&rt.tables.lock(), &rt.seq_key, &tuple, iif);
@@ -133,8 +133,8 @@ pub(crate) fn rcv(net: &Net<'_>, skb: &mut RxSkb) -> Verdict {
 
 /// The listener for `tuple` (`__inet_lookup_listener`), a SO_REUSEPORT
 /// group chosen from by a keyed hash of the 4-tuple.
-fn listener_of(t: &crate::inet_hashtables::Tables, key: &crate::proto::siphash::SipKey, tuple: &FourTuple, iif: i32) -> Option<SockRef> {
-    let h = crate::proto::siphash::siphash_3u32(
+fn listener_of(t: &Tables, key: &SipKey, tuple: &FourTuple, iif: i32) -> Option<SockRef> {
+    let h = siphash_3u32(
         u32::from_ne_bytes(tuple.raddr),
         u32::from_ne_bytes(tuple.laddr),
         (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
@@ -146,7 +146,7 @@ fn listener_of(t: &crate::inet_hashtables::Tables, key: &crate::proto::siphash::
 /// An ICMP error quoting a segment of one of our connections
 /// (`tcp_v4_err`): the connection learns of it. Only error types are
 /// looked at further, so echo and the like cost one byte compare.
-fn icmp_rcv(net: &Net<'_>, skb: &mut RxSkb) {
+fn icmp_rcv(net: &NetNs, skb: &mut RxSkb) {
     let Some(h) = skb.head(20) else { return };
     let ihl = usize::from(h[0] & 0x0f) * 4;
     let Some(p) = skb.head(ihl + 2) else { return };
@@ -163,9 +163,9 @@ fn icmp_rcv(net: &Net<'_>, skb: &mut RxSkb) {
         raddr: e.raddr,
         rport: e.rport,
     };
-    let owner = net.rtcp().tables.lock().ehash_lookup(&tuple);
+    let owner = net.data().tables.lock().ehash_lookup(&tuple);
     if let Some(Ehash::Est(sk)) = owner {
-        crate::tcp_input::icmp_err(&sk, e.seq, e.errno as u32);
+        crate::tcp_input::icmp_err(&sk, e.seq, e.errno);
     }
 }
 
@@ -197,22 +197,22 @@ fn demux_key(skb: &mut RxSkb) -> Option<(FourTuple, i32)> {
 }
 
 /// Replies with a reset if the core says one is due (`tcp_v4_send_reset`).
-fn reset(net: &Net<'_>, t: &FourTuple, oif: i32, seg: &TcpSegment<'_>) {
+fn reset(net: &NetNs, t: &FourTuple, oif: i32, seg: &TcpSegment<'_>) {
     if let Some(rst) = rst_for(seg) {
         send_reset(net, t, oif, &rst, true);
     }
 }
 
 /// A segment to a listener (`tcp_rcv_state_process` in LISTEN).
-fn listener_rcv(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple, iif: i32, ecn: SynEcn) -> Verdict {
+fn listener_rcv(net: &NetNs, l: &TcpSk, seg: &TcpSegment<'_>, t: &FourTuple, iif: i32, ecn: SynEcn) -> Verdict {
     listener_rcv_isn(net, l, seg, t, iif, ecn, None)
 }
 
 /// [`listener_rcv`] with the ISN a timewait sock chose for a SYN that
 /// reopens its 4-tuple (`tw_isn`).
 fn listener_rcv_isn(
-    net: &Net<'_>,
-    l: &Sock<'_>,
+    net: &NetNs,
+    l: &TcpSk,
     seg: &TcpSegment<'_>,
     t: &FourTuple,
     iif: i32,
@@ -233,20 +233,8 @@ fn listener_rcv_isn(
     Verdict::Consumed
 }
 
-/// The sysctls that shape a passive open, read now.
-fn syn_sysctls(net: &Net<'_>) -> SynSysctls {
-    SynSysctls {
-        timestamps: u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1),
-        sack: net.sysctl(Sysctl::RUST_TCP_SYSCTL_SACK) != 0,
-        window_scaling: net.sysctl(Sysctl::RUST_TCP_SYSCTL_WINDOW_SCALING) != 0,
-        workaround_signed_windows: net.sysctl(Sysctl::RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS) != 0,
-        tcp_rmem_max: net.sysctl(Sysctl::RUST_TCP_SYSCTL_RMEM_MAX_TCP) as u32,
-        rmem_max: net.sysctl(Sysctl::RUST_TCP_SYSCTL_CORE_RMEM_MAX) as u32,
-    }
-}
-
 /// What a request inherits from its listener and the route to the peer.
-fn listener_params(l: &Sock<'_>, user_mss: u16, advmss: u16) -> ListenerParams {
+fn listener_params(l: &TcpSk, user_mss: u16, advmss: u16) -> ListenerParams {
     ListenerParams {
         user_mss,
         route_advmss: u32::from(advmss),
@@ -259,12 +247,12 @@ fn listener_params(l: &Sock<'_>, user_mss: u16, advmss: u16) -> ListenerParams {
 /// An ACK to a listener: a SYN cookie? (`tcp_v4_cookie_check`,
 /// `cookie_v4_check`). True if it was handled (a child was made, or the
 /// ACK dropped for a full accept queue); false means answer with a reset.
-fn cookie_ack(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple) -> bool {
-    let rt = net.rtcp();
+fn cookie_ack(net: &NetNs, l: &TcpSk, seg: &TcpSegment<'_>, t: &FourTuple) -> bool {
+    let rt = net.data();
     let (j, hz) = crate::sys::jiffies64();
     let (last, user_mss) = {
-        let i = l.tcp().inner.lock();
-        (i.last_overflow, i.user_mss)
+        let i = l.data().inner.lock();
+        (i.listen_queue().map_or(0, |q| q.last_overflow), i.user_mss)
     };
     let sysctls = syn_sysctls(net);
     let oif = l.bound_dev_if();
@@ -304,18 +292,18 @@ fn cookie_ack(net: &Net<'_>, l: &Sock<'_>, seg: &TcpSegment<'_>, t: &FourTuple) 
 /// A SYN to a listener (`tcp_conn_request`): admit it into the SYN queue
 /// as a request sock and answer with a SYN-ACK.
 fn conn_request(
-    net: &Net<'_>,
-    l: &Sock<'_>,
+    net: &NetNs,
+    l: &TcpSk,
     seg: &TcpSegment<'_>,
     t: &FourTuple,
     _iif: i32,
     ecn: SynEcn,
     tw_isn: Option<SeqNum>,
 ) {
-    let rt = net.rtcp();
+    let rt = net.data();
     let (qlen, user_mss) = {
-        let i = l.tcp().inner.lock();
-        (i.syn_qlen, i.user_mss)
+        let i = l.data().inner.lock();
+        (i.listen_queue().map_or(0, |q| q.syn_qlen), i.user_mss)
     };
     let adm = conn_request_admission(
         qlen,
@@ -368,7 +356,9 @@ fn conn_request(
             now_ms: u64::from(now),
         };
         let st = cookie_request_from_syn(seg, t.laddr, t.raddr, &params, &sysctls, &rt.cookie_secret, &ctx);
-        synq_overflow(&mut l.tcp().inner.lock().last_overflow, j as u32, hz);
+        if let Some(q) = l.data().inner.lock().listen_queue_mut() {
+            synq_overflow(&mut q.last_overflow, j as u32, hz);
+        }
         if transmit(net, t, oif, &synack_repr(&st, now), &[], true).is_ok() {
             rt.inc(Mib::SyncookiesSent);
         }
@@ -377,7 +367,7 @@ fn conn_request(
     let mut st = ReqState::from_syn(seg, t.laddr, t.raddr, &params, &sysctls, SeqNum(isn), ts_off);
     st.ecn_ok = ecn_ok;
     let synack = synack_repr(&st, now);
-    let Ok(req) = RequestSock::new(l.to_ref(), *t, oif, st) else {
+    let Ok(req) = RequestSock::new(l.into(), *t, oif, st) else {
         rt.inc(Mib::ListenDrops);
         return;
     };
@@ -385,12 +375,13 @@ fn conn_request(
         let mut tables = rt.tables.lock();
         // Checked again under the tables lock: a listener closing now has
         // drained its requests, and must not get a new one.
-        if l.state() != LISTEN || tables.ehash_insert(*t, Ehash::Req(req.clone())).is_err() {
+        if l.state() != TCP_LISTEN || tables.ehash_insert(*t, Ehash::Req(req.clone())).is_err() {
             return;
         }
-        let mut i = l.tcp().inner.lock();
-        i.syn_qlen += 1;
-        i.syn_young += 1;
+        let mut i = l.data().inner.lock();
+        let Some(q) = i.listen_queue_mut() else { return };
+        q.syn_qlen += 1;
+        q.syn_young += 1;
         // Armed under the lock that hashed it, so an unhash (which takes
         // the lock first) always finds the timer to cancel.
         timer::arm(&req, TCP_TIMEOUT_INIT_MS);
@@ -399,8 +390,8 @@ fn conn_request(
 }
 
 /// A segment for a request sock (`tcp_check_req`).
-fn request_rcv(net: &Net<'_>, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Verdict {
-    let rt = net.rtcp();
+fn request_rcv(net: &NetNs, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Verdict {
+    let rt = net.data();
     let l = &req.listener;
     let now = crate::sys::clock_ms();
     let ctx = CheckReqCtx {
@@ -445,17 +436,15 @@ fn request_rcv(net: &Net<'_>, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Ve
 }
 
 /// Takes a request out of the SYN queue for good.
-fn drop_request(net: &Net<'_>, req: &Arc<RequestSock>) {
-    let rt = net.rtcp();
+fn drop_request(net: &NetNs, req: &Arc<RequestSock>) {
+    let rt = net.data();
     let old = {
         let mut t = rt.tables.lock();
         let old = t.ehash_remove(&req.tuple, |e| matches!(e, Ehash::Req(r) if Arc::ptr_eq(r, req)));
         if old.is_some() {
             let young = req.state.lock().num_timeout == 0;
-            let mut i = req.listener.tcp().inner.lock();
-            i.syn_qlen = i.syn_qlen.saturating_sub(1);
-            if young {
-                i.syn_young = i.syn_young.saturating_sub(1);
+            if let Some(q) = req.listener.data().inner.lock().listen_queue_mut() {
+                q.req_gone(young);
             }
         }
         old
@@ -468,27 +457,26 @@ fn drop_request(net: &Net<'_>, req: &Arc<RequestSock>) {
 /// The final ACK made it: a child sock replaces the request in the ehash
 /// and joins the listener's accept queue (`tcp_v4_syn_recv_sock`,
 /// `inet_csk_complete_hashdance`).
-fn create_child(net: &Net<'_>, req: &Arc<RequestSock>, init: &ChildInit) {
+fn create_child(net: &NetNs, req: &Arc<RequestSock>, init: &ChildInit) {
     make_child(net, &req.listener, &req.tuple, init, Some(req));
     timer::cancel(req);
 }
 
 /// Makes the child sock of a completed handshake on `t` and queues it on
 /// listener `l`: in place of request `req`, or (a cookie) of nothing.
-fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req: Option<&Arc<RequestSock>>) {
-    let rt = net.rtcp();
-    let Ok(child) = SockRef::alloc_child(l) else {
+fn make_child(net: &NetNs, l: &TcpSk, t: &FourTuple, init: &ChildInit, req: Option<&Arc<RequestSock>>) {
+    let rt = net.data();
+    let Ok(child) = l.alloc_child() else {
         rt.inc(Mib::ListenDrops);
         return;
     };
-    let nodelay = l.tcp().inner.lock().nodelay;
+    let nodelay = l.data().inner.lock().nodelay;
     {
-        let mut ci = child.tcp().inner.lock();
+        let mut ci = child.data().inner.lock();
         ci.rcv_saddr = t.laddr;
         ci.num = t.lport;
         ci.sport = t.lport;
         ci.tuple = Some(*t);
-        ci.conn = Conn::from_child(init);
         // "newinet->inet_id = get_random_u16()" (tcp_v4_syn_recv_sock).
         ci.inet_id = crate::sys::random_u32() as u16;
         // Inherited from the listener (inet_csk_clone_lock copies it).
@@ -499,26 +487,26 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
             return;
         }
     }
-    child.set_state(ESTABLISHED);
+    child.set_state(TCP_ESTABLISHED);
     let mut tables = rt.tables.lock();
     // The request may have been dropped meanwhile (timer, listener close).
     let still = match req {
         Some(r) => matches!(tables.ehash_lookup(t), Some(Ehash::Req(x)) if Arc::ptr_eq(&x, r)),
         None => true,
     };
-    if !still || l.state() != LISTEN {
+    if !still || l.state() != TCP_LISTEN {
         drop(tables);
-        child.set_state(CLOSE);
+        child.set_state(TCP_CLOSE);
         return;
     }
     // The child holds the listener's port too (__inet_inherit_port).
-    let entry = crate::inet_hashtables::BindEntry {
+    let entry = BindEntry {
         addr: t.laddr,
         sk: child.clone(),
     };
     if tables.bind_insert(t.lport, entry, |_| ()).is_err() {
         drop(tables);
-        child.set_state(CLOSE);
+        child.set_state(TCP_CLOSE);
         rt.inc(Mib::ListenDrops);
         return;
     }
@@ -529,7 +517,7 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
                 let e = tables.bind_remove(t.lport, &child);
                 drop(tables);
                 drop(e);
-                child.set_state(CLOSE);
+                child.set_state(TCP_CLOSE);
                 return;
             }
             None
@@ -537,17 +525,16 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
     };
     let young = req.map(|r| r.state.lock().num_timeout == 0);
     {
-        let mut i = l.tcp().inner.lock();
-        if let Some(young) = young {
-            i.syn_qlen = i.syn_qlen.saturating_sub(1);
-            if young {
-                i.syn_young = i.syn_young.saturating_sub(1);
-            }
+        let mut i = l.data().inner.lock();
+        let q: Option<&mut ListenQueue> = i.listen_queue_mut();
+        if let (Some(q), Some(young)) = (q, young) {
+            q.req_gone(young);
         }
         // Room was reserved at listen() (capacity backlog + 1) and checked
         // by sk_acceptq_is_full before; only a race with another CPU can
         // find it full, and then the child goes as if never made.
-        if i.accept_queue.push(child.clone()).is_ok() {
+        let queued = i.listen_queue_mut().map(|q| q.accept_queue.push(child.clone()));
+        if matches!(queued, Some(Ok(()))) {
             l.set_ack_backlog(l.ack_backlog() + 1);
         } else {
             drop(i);
@@ -555,7 +542,7 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
             let b = tables.bind_remove(t.lport, &child);
             drop(tables);
             drop((e, b, old));
-            child.set_state(CLOSE);
+            child.set_state(TCP_CLOSE);
             rt.inc(Mib::ListenOverflows);
             return;
         }
@@ -566,52 +553,29 @@ fn make_child(net: &Net<'_>, l: &Sock<'_>, t: &FourTuple, init: &ChildInit, req:
     l.data_ready();
 }
 
-/// The sysctls an active open reads, read now.
-pub(crate) fn client_sysctls(net: &Net<'_>) -> ClientSysctls {
-    let get = |s| net.sysctl(s);
-    ClientSysctls {
-        syn: syn_sysctls(net),
-        ecn: u8::try_from(get(Sysctl::RUST_TCP_SYSCTL_TCP_ECN)).unwrap_or(2),
-        ecn_fallback: get(Sysctl::RUST_TCP_SYSCTL_ECN_FALLBACK) != 0,
-        min_snd_mss: u32::try_from(get(Sysctl::RUST_TCP_SYSCTL_MIN_SND_MSS)).unwrap_or(48),
-        mtu_probing: u8::try_from(get(Sysctl::RUST_TCP_SYSCTL_MTU_PROBING)).unwrap_or(0),
-        base_mss: u32::try_from(get(Sysctl::RUST_TCP_SYSCTL_BASE_MSS)).unwrap_or(1024),
-        window: WindowSysctls {
-            app_win: u8::try_from(get(Sysctl::RUST_TCP_SYSCTL_APP_WIN)).unwrap_or(31),
-            shrink_window: get(Sysctl::RUST_TCP_SYSCTL_SHRINK_WINDOW) != 0,
-            workaround_signed_windows: get(Sysctl::RUST_TCP_SYSCTL_WORKAROUND_SIGNED_WINDOWS) != 0,
-        },
-    }
-}
-
-/// `tcp_full_space()` of a sock: its receive buffer as window.
-pub(crate) fn full_space(sk: &Sock<'_>) -> i32 {
-    tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf())
-}
-
 /// `tcp_v4_connect()`: route, source address, local port and 4-tuple,
 /// ISN, then the SYN (`tcp_connect`). The caller holds the socket lock and
 /// has checked the socket is unconnected and closed.
-pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::error::Result {
+pub(crate) fn v4_connect(sk: &TcpSk, raw: &[u8], addr_len: usize) -> kernel::error::Result {
     let sa = crate::inet_connection_sock::SockaddrIn::parse(raw);
     let (family, dport, daddr) = sa.as_ref().map_or((0, 0, [0; 4]), |s| (s.family, s.port, s.addr));
     // Length and family first; the route decides the rest.
-    check_connect(addr_len, family, Ok(RouteKind::Unicast)).map_err(connect_errno)?;
+    check_connect(addr_len, family, Ok(RouteKind::Unicast)).map_err(to_error)?;
     let net = sk.net();
-    let rt = net.rtcp();
+    let rt = net.data();
     let (bound_addr, bound_port, user_mss, write_seq) = {
-        let i = sk.tcp().inner.lock();
+        let i = sk.data().inner.lock();
         (i.rcv_saddr, i.num, i.user_mss, i.write_seq)
     };
     let route = net.route_connect(daddr, sk.bound_dev_if(), bound_addr)?;
     let saddr = if bound_addr == [0; 4] { route.saddr } else { bound_addr };
     let daddr = route.daddr;
-    sk.set_state(SYN_SENT);
+    sk.set_state(TCP_SYN_SENT);
     let (tuple, tw_recycled) = {
         let mut t = rt.tables.lock();
-        match crate::inet_hashtables::inet_hash_connect(&mut t, &net, sk, saddr, daddr, dport, bound_port) {
+        match crate::inet_hashtables::inet_hash_connect(&mut t, net, &rt.seq_key, sk, saddr, daddr, dport, bound_port) {
             Ok((port, reuse)) => {
-                let mut i = sk.tcp().inner.lock();
+                let mut i = sk.data().inner.lock();
                 let tuple = FourTuple {
                     laddr: saddr,
                     lport: port,
@@ -625,7 +589,7 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
                 (tuple, reuse)
             }
             Err(e) => {
-                sk.set_state(CLOSE);
+                sk.set_state(TCP_CLOSE);
                 return Err(e);
             }
         }
@@ -657,11 +621,6 @@ pub(crate) fn v4_connect(sk: &Sock<'_>, raw: &[u8], addr_len: usize) -> kernel::
         route_initrwnd: 0,
         route_ecn: false,
     };
-    crate::tcp_output::tcp_connect(&net, sk, &tuple, &params);
+    crate::tcp_output::tcp_connect(net, sk, &tuple, &params);
     Ok(())
-}
-
-/// A connect() error as the kernel's errno.
-pub(crate) fn connect_errno(e: ConnectError) -> kernel::error::Error {
-    crate::sys::errno(e.errno() as u32)
 }

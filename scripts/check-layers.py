@@ -34,7 +34,9 @@ def strip(src):
 
 
 def modules(d):
-    return sorted(f[:-3] for f in os.listdir(d) if f.endswith(".rs"))
+    # bindings_generated.rs is bindgen's output, which sys/bindings.rs
+    # includes: it belongs to sys/.
+    return sorted(f[:-3] for f in os.listdir(d) if f.endswith(".rs") and f != "bindings_generated.rs")
 
 
 def edges(d, names, pat):

@@ -22,6 +22,12 @@ make -s -C selftests || die "selftest build failed"
 make -s -C "$kdir" M="$here/qemu/harness-warn" "${KMAKE_FLAGS[@]}" modules \
 	|| die "harness-warn module build failed"
 
+# The module graph: unsafe only in sys/, sys/ and proto/ self-contained,
+# no import cycles (the compiler's deny(unsafe_code) holds the first too).
+echo "# layers: scripts/check-layers.py"
+python3 scripts/check-layers.py
+result "module layers (check-layers.py)" $?
+
 # Host: the pure core under cargo test.
 echo "# host: cargo test (rust_tcp/proto)"
 host_log="$(mktemp)"

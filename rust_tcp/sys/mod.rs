@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The one unsafe layer: every call into the kernel's C API goes through
-//! these modules, and each wraps it in a safe type or function. Protocol
-//! logic above (`af_rust_tcp`, `netns`, `proto`) contains no `unsafe`.
+//! these modules, and each wraps it in a safe type or function. It is the
+//! bottom layer, generic over what sits above it in the way
+//! `kernel::net::phy` is: a family registration generic over its
+//! [`socket::StreamOps`], socks over their protocol state
+//! ([`sock::SockData`]), the pernet registration and its LOCAL_IN hook over
+//! the per-netns state ([`net::NetData`]), timers over the objects they live
+//! in. Nothing here names a module of the crate above; the crate denies
+//! `unsafe_code` everywhere but here.
 
 pub(crate) mod bindings;
-pub(crate) mod chunks;
+pub(crate) mod alloc;
 pub(crate) mod kvec;
 pub(crate) mod lock;
 pub(crate) mod net;
@@ -15,6 +21,60 @@ pub(crate) mod socket;
 pub(crate) mod timer;
 
 use kernel::error::Error;
+use kernel::prelude::*;
+use net::PernetRegistration;
+use sock::{ProtoRegistration, SockData};
+use socket::{FamilyRegistration, StreamOps};
+
+/// The protocol's three registrations, made together so that they agree:
+/// the `struct proto` sized for `T::Data`, the pernet state of
+/// `T::Data::Net`, then the family whose sockets are `T`'s. Fields drop in
+/// order: the family goes first so that no socket can be created while
+/// the rest is torn down. Only one can exist (the glue has one of each).
+pub(crate) struct Registration<T: StreamOps> {
+    _family: FamilyRegistration<T>,
+    _pernet: PernetRegistration<<T::Data as SockData>::Net>,
+    _proto: ProtoRegistration<T::Data>,
+}
+
+static REGISTERED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+impl<T: StreamOps> Registration<T> {
+    /// Registers family number `family` (1..NPROTO-1).
+    pub(crate) fn new(family: i32, module: &'static ThisModule) -> Result<Self> {
+        if family <= 0 || family >= bindings::NPROTO as i32 {
+            return Err(EINVAL);
+        }
+        if REGISTERED.swap(true, core::sync::atomic::Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // SAFETY: `REGISTERED` makes this the only registration; the proto
+        // and pernet state exist before the family can create a socket.
+        let r = unsafe {
+            ProtoRegistration::new().and_then(|proto| {
+                let pernet = PernetRegistration::new()?;
+                let family = FamilyRegistration::new(family, module)?;
+                Ok(Self {
+                    _family: family,
+                    _pernet: pernet,
+                    _proto: proto,
+                })
+            })
+        };
+        if r.is_err() {
+            REGISTERED.store(false, core::sync::atomic::Ordering::Release);
+        }
+        r
+    }
+}
+
+impl<T: StreamOps> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // The fields are dropped after this body; the flag only guards
+        // `new`, which cannot run concurrently with module exit.
+        REGISTERED.store(false, core::sync::atomic::Ordering::Release);
+    }
+}
 
 /// An errno that `kernel::error::code` does not name (6.12 lacks many of
 /// the networking ones), from bindgen's constant.

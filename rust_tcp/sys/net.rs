@@ -1,37 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Network namespaces: [`Net`], a borrowed `struct net` with the sysctls
-//! and address queries rust_tcp uses; the pernet subsystem whose slot holds
-//! each netns's pinned [`RtcpNet`]; and the netns's LOCAL_IN hook, which
-//! feeds received segments to `tcp_ipv4::rcv`.
+//! Network namespaces, generic over the per-netns state of the protocol
+//! above ([`NetData`]): [`Net<N>`], a `struct net` used by reference with
+//! the sysctls and address queries the protocol reads; the pernet
+//! subsystem whose slot holds each netns's `N`; the netns's LOCAL_IN hook,
+//! which hands received packets to `N::rcv`; and its proc file.
 
 use super::bindings as b;
 use super::skb::RxSkb;
-use crate::netns::RtcpNet;
 use core::marker::PhantomData;
 use core::pin::Pin;
 use kernel::error::{from_result, to_result};
 use kernel::ffi::c_int;
+use kernel::init::PinInit;
 use kernel::prelude::*;
+use kernel::types::Opaque;
 
-/// Keeps the pernet subsystem registered; unregistering runs the exit
-/// callback for every live netns, so nothing is left behind.
-pub(crate) struct PernetRegistration(());
-
-impl PernetRegistration {
-    pub(crate) fn new() -> Result<Self> {
-        // SAFETY: the glue's pernet_operations is a static, registered once
-        // (module init) and unregistered once, by `Drop` below.
-        to_result(unsafe { b::rust_tcp_glue_pernet_register() })?;
-        Ok(Self(()))
-    }
+/// The per-netns state of a protocol, and what the netns asks of it.
+pub(crate) trait NetData: Send + Sync + Sized + 'static {
+    /// The state of a new netns.
+    fn new() -> impl PinInit<Self, Error>;
+    /// The netns is going away: its hook and proc file are gone, every
+    /// socket of it is gone; whatever holds no netns reference (timewait
+    /// socks) must go now. The state is freed right after.
+    fn exit(net: &Net<Self>);
+    /// A packet the LOCAL_IN hook saw (softirq, or BHs disabled).
+    fn rcv(net: &Net<Self>, skb: &mut RxSkb) -> Verdict;
+    /// Writes /proc/net/rust_tcp_stat.
+    fn show(net: &Net<Self>, seq: &mut SeqFile);
 }
 
-impl Drop for PernetRegistration {
-    fn drop(&mut self) {
-        // SAFETY: registered in `new`; nothing else unregisters it.
-        unsafe { b::rust_tcp_glue_pernet_unregister() }
-    }
+/// What the receive path did with a packet.
+pub(crate) enum Verdict {
+    /// Not ours: let the stack (the kernel's TCP) have it.
+    Accept,
+    /// Ours, processed: free it as consumed.
+    Consumed,
+    /// Ours, dropped (malformed, no room, ...): free it as dropped.
+    Dropped,
 }
 
 /// The netns sysctls rust_tcp reads (bindgen's `rust_tcp_sysctl`).
@@ -44,66 +50,61 @@ pub(crate) mod rtn {
     pub(crate) const MULTICAST: u32 = 5;
 }
 
-/// A network namespace, alive for `'a`.
+/// A network namespace whose `N` exists.
 ///
 /// # Invariants
 ///
-/// `raw` is a live netns for `'a` whose rust_tcp state exists (its pernet
-/// init ran and its exit has not).
-#[derive(Clone, Copy)]
-pub(crate) struct Net<'a> {
-    raw: *mut b::net,
-    _p: PhantomData<&'a ()>,
-}
+/// A `&Net<N>` points to a live netns for the borrow, whose pernet slot
+/// holds the `N` stored by [`PernetRegistration<N>`]'s init (not yet freed
+/// by its exit).
+#[repr(transparent)]
+pub(crate) struct Net<N>(Opaque<b::net>, PhantomData<N>);
 
-impl<'a> Net<'a> {
+// SAFETY: a netns is shared by all CPUs; `N` is `Sync`.
+unsafe impl<N: NetData> Sync for Net<N> {}
+
+impl<N: NetData> Net<N> {
     /// # Safety
     ///
     /// `raw` must satisfy the type invariant for `'a`.
-    pub(super) unsafe fn from_raw(raw: *mut b::net) -> Self {
-        // INVARIANT: the caller's contract.
-        Self {
-            raw,
-            _p: PhantomData,
-        }
+    pub(super) unsafe fn from_raw<'a>(raw: *mut b::net) -> &'a Self {
+        // SAFETY: transparent wrapper; the caller's contract.
+        unsafe { &*raw.cast::<Self>() }
     }
 
     pub(super) fn as_raw(&self) -> *mut b::net {
-        self.raw
+        self.0.get()
     }
 
-    /// rust_tcp's state of this netns.
-    pub(crate) fn rtcp(&self) -> Pin<&'a RtcpNet> {
-        // SAFETY: by the invariant the slot holds the `RtcpNet` stored by
-        // `rust_tcp_net_init`, pinned and alive until `rust_tcp_net_exit`.
-        unsafe {
-            let p = (*b::rust_tcp_glue_net_slot(self.raw)).cast::<RtcpNet>();
-            Pin::new_unchecked(&*p)
-        }
+    /// The protocol's state of this netns.
+    pub(crate) fn data(&self) -> &N {
+        // SAFETY: by the invariant the slot holds the `N` stored by
+        // `net_init`, pinned and alive until `net_exit`.
+        unsafe { &*(*b::rust_tcp_glue_net_slot(self.as_raw())).cast::<N>() }
     }
 
     /// A sysctl of this netns.
     pub(crate) fn sysctl(&self, which: Sysctl) -> i32 {
-        // SAFETY: `raw` is live.
-        unsafe { b::rust_tcp_glue_sysctl(self.raw, which) }
+        // SAFETY: the netns is live.
+        unsafe { b::rust_tcp_glue_sysctl(self.as_raw(), which) }
     }
 
     /// Whether `port` is in `ip_local_reserved_ports`.
     pub(crate) fn port_reserved(&self, port: u16) -> bool {
-        // SAFETY: `raw` is live.
-        unsafe { b::rust_tcp_glue_port_reserved(self.raw, port) }
+        // SAFETY: the netns is live.
+        unsafe { b::rust_tcp_glue_port_reserved(self.as_raw(), port) }
     }
 
     /// The route type of `addr` in this netns (see [`rtn`]).
     pub(crate) fn addr_type(&self, addr: [u8; 4]) -> u32 {
-        // SAFETY: `raw` is live; the address goes as __be32.
-        unsafe { b::rust_tcp_glue_addr_type(self.raw, u32::from_ne_bytes(addr)) }
+        // SAFETY: the netns is live; the address goes as __be32.
+        unsafe { b::rust_tcp_glue_addr_type(self.as_raw(), u32::from_ne_bytes(addr)) }
     }
 
     /// CAP_NET_BIND_SERVICE in the netns's user namespace.
     pub(crate) fn can_bind_service(&self) -> bool {
-        // SAFETY: `raw` is live.
-        unsafe { b::rust_tcp_glue_can_bind_service(self.raw) }
+        // SAFETY: the netns is live.
+        unsafe { b::rust_tcp_glue_can_bind_service(self.as_raw()) }
     }
 
     /// `tcp_v4_connect`'s route lookup towards `daddr` from `saddr` (the
@@ -112,9 +113,9 @@ impl<'a> Net<'a> {
         let mut src = u32::from_ne_bytes(saddr);
         let mut dst = u32::from_ne_bytes(daddr);
         let (mut advmss, mut mtu) = (0, 0);
-        // SAFETY: `raw` is live; the outputs are valid for writes.
+        // SAFETY: the netns is live; the outputs are valid for writes.
         to_result(unsafe {
-            b::rust_tcp_glue_route_connect(self.raw, &mut dst, oif, &mut src, &mut advmss, &mut mtu)
+            b::rust_tcp_glue_route_connect(self.as_raw(), &mut dst, oif, &mut src, &mut advmss, &mut mtu)
         })?;
         Ok(RouteConnect {
             saddr: src.to_ne_bytes(),
@@ -126,9 +127,9 @@ impl<'a> Net<'a> {
 
     /// The advertised MSS of the route from `saddr` to `daddr`.
     pub(crate) fn route_advmss(&self, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result<u16> {
-        // SAFETY: `raw` is live; addresses as __be32.
+        // SAFETY: the netns is live; addresses as __be32.
         let mss = unsafe {
-            b::rust_tcp_glue_route_advmss(self.raw, u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif)
+            b::rust_tcp_glue_route_advmss(self.as_raw(), u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif)
         };
         to_result(mss)?;
         Ok(u16::try_from(mss).unwrap_or(u16::MAX))
@@ -147,26 +148,63 @@ pub(crate) struct RouteConnect {
     pub(crate) mtu: u32,
 }
 
-/// Pernet init: allocate this netns's state, then start receiving.
+/// The proc file being shown.
+///
+/// # Invariants
+///
+/// `raw` is the seq_file of a show callback in progress.
+pub(crate) struct SeqFile {
+    raw: *mut b::seq_file,
+}
+
+impl SeqFile {
+    /// Appends `bytes` (`seq_write`).
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        // SAFETY: `raw` is live (invariant); `bytes` is initialised.
+        unsafe { b::rust_tcp_glue_seq_write(self.raw, bytes.as_ptr().cast(), bytes.len()) };
+    }
+}
+
+/// Keeps the pernet subsystem registered; unregistering runs the exit
+/// callback for every live netns, so nothing is left behind.
+pub(crate) struct PernetRegistration<N>(PhantomData<N>);
+
+impl<N: NetData> PernetRegistration<N> {
+    /// # Safety
+    ///
+    /// At most one registration exists at a time (the glue has one pernet
+    /// subsystem and one slot); `super::Registration` keeps it so.
+    pub(super) unsafe fn new() -> Result<Self> {
+        let cbs = b::rust_tcp_glue_pernet_cbs {
+            init: Some(net_init::<N>),
+            exit: Some(net_exit::<N>),
+            rcv: Some(rcv::<N>),
+            stat_show: Some(stat_show::<N>),
+        };
+        // SAFETY: the glue copies the callbacks and registers its static
+        // pernet_operations once; `Drop` unregisters it.
+        to_result(unsafe { b::rust_tcp_glue_pernet_register(&cbs) })?;
+        Ok(Self(PhantomData))
+    }
+}
+
+impl<N> Drop for PernetRegistration<N> {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`; nothing else unregisters it.
+        unsafe { b::rust_tcp_glue_pernet_unregister() }
+    }
+}
+
+/// Pernet init: allocate this netns's `N`, then start receiving.
 ///
 /// # Safety
 ///
 /// Called by the pernet core with a netns being set up.
-#[no_mangle]
-unsafe extern "C" fn rust_tcp_net_init(net: *mut b::net) -> c_int {
+unsafe extern "C" fn net_init<N: NetData>(net: *mut b::net) -> c_int {
     from_result(|| {
-        let key = |k: [u64; 2]| crate::proto::siphash::SipKey::new(k);
-        let tables = crate::inet_hashtables::Tables::new(key(super::random_key()))?;
-        let data = KBox::pin_init(
-            RtcpNet::new(
-                tables,
-                key(super::random_key()),
-                crate::proto::syncookies::SyncookieSecret::new([key(super::random_key()), key(super::random_key())]),
-            ),
-            GFP_KERNEL,
-        )?;
+        let data = KBox::pin_init(N::new(), GFP_KERNEL)?;
         // SAFETY: the box is turned back into a `Pin<KBox>` only in
-        // `rust_tcp_net_exit` and never moved meanwhile.
+        // `net_exit` and never moved meanwhile.
         let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
         // SAFETY: the pernet core gives this netns a zeroed slot of
         // `sizeof(void *)`, ours alone.
@@ -191,75 +229,27 @@ unsafe extern "C" fn rust_tcp_net_init(net: *mut b::net) -> c_int {
     })
 }
 
-/// Pernet exit: stop receiving, then free this netns's state.
+/// Pernet exit: stop receiving, let `N` clean up, then free it.
 ///
 /// # Safety
 ///
 /// Called by the pernet core once per netns whose init succeeded, after
 /// every socket of the netns is gone.
-#[no_mangle]
-unsafe extern "C" fn rust_tcp_net_exit(net: *mut b::net) {
+unsafe extern "C" fn net_exit<N: NetData>(net: *mut b::net) {
     // SAFETY: registered by init; unregistering waits for hooks in flight
-    // (synchronize_net), so no `rust_tcp_rcv` runs on this netns after it,
-    // and removing the proc entry waits for its readers.
+    // (synchronize_net), so no `rcv` runs on this netns after it, and
+    // removing the proc entry waits for its readers.
     unsafe {
         b::rust_tcp_glue_nf_unregister(net);
         b::rust_tcp_glue_proc_unregister(net);
     }
-    // Timewait socks hold no netns reference: they go first.
-    // SAFETY: `net` is live until this function returns.
-    crate::inet_timewait_sock::purge(&unsafe { Net::from_raw(net) });
+    // SAFETY: `net` is live and its `N` exists until the end of this call.
+    N::exit(unsafe { Net::<N>::from_raw(net) });
     // SAFETY: `net` is a netns in its exit; its slot holds what init stored.
     let slot = unsafe { &mut *b::rust_tcp_glue_net_slot(net) };
-    let raw = core::mem::replace(slot, core::ptr::null_mut()).cast::<RtcpNet>();
+    let raw = core::mem::replace(slot, core::ptr::null_mut()).cast::<N>();
     // SAFETY: `raw` came from `KBox::into_raw` in init and is dropped once.
-    let data = unsafe { Pin::new_unchecked(KBox::from_raw(raw)) };
-    data.as_ref().exit();
-}
-
-/// A netns pointer held without a reference, by objects the netns's exit
-/// destroys first (timewait socks, as Linux's `tw_net`).
-///
-/// # Invariants
-///
-/// `raw` is a netns that outlives this value: whoever holds one is purged
-/// by `rust_tcp_net_exit` before the netns is freed.
-pub(crate) struct NetRef {
-    raw: *mut b::net,
-}
-
-// SAFETY: a netns is shared by all CPUs; this is a pointer to one.
-unsafe impl Send for NetRef {}
-// SAFETY: as above.
-unsafe impl Sync for NetRef {}
-
-impl NetRef {
-    /// A pointer to `net` that does not keep it alive.
-    ///
-    /// # Safety
-    ///
-    /// The value must be dropped before `net` is freed: its holder must be
-    /// one of the objects `rust_tcp_net_exit` destroys (today timewait
-    /// socks, by `inet_timewait_sock::purge`).
-    pub(crate) unsafe fn new(net: &Net<'_>) -> Self {
-        // INVARIANT: the caller's contract.
-        Self { raw: net.raw }
-    }
-
-    pub(crate) fn get(&self) -> Net<'_> {
-        // SAFETY: the netns outlives `self` (type invariant).
-        unsafe { Net::from_raw(self.raw) }
-    }
-}
-
-/// What the receive path did with a packet.
-pub(crate) enum Verdict {
-    /// Not ours: let the stack (the kernel's TCP) have it.
-    Accept,
-    /// Ours, processed: free it as consumed.
-    Consumed,
-    /// Ours, dropped (malformed, no room, ...): free it as dropped.
-    Dropped,
+    drop(unsafe { Pin::new_unchecked(KBox::from_raw(raw)) });
 }
 
 /// The LOCAL_IN hook's call into the receive path.
@@ -268,41 +258,35 @@ pub(crate) enum Verdict {
 ///
 /// Called from the hook (softirq, or process context with BHs disabled)
 /// with the hook's netns and skb.
-#[no_mangle]
-unsafe extern "C" fn rust_tcp_rcv(net: *mut b::net, skb: *mut b::sk_buff) -> c_int {
+unsafe extern "C" fn rcv<N: NetData>(net: *mut b::net, skb: *mut b::sk_buff) -> c_int {
     // SAFETY: the hook runs only between nf_register and nf_unregister,
     // while the netns state exists; the skb is the hook's.
-    let (net, mut rx) = unsafe { (Net::from_raw(net), RxSkb::from_raw(skb)) };
-    match crate::tcp_ipv4::rcv(&net, &mut rx) {
+    let (net, mut rx) = unsafe { (Net::<N>::from_raw(net), RxSkb::from_raw(skb)) };
+    match N::rcv(net, &mut rx) {
         Verdict::Accept => 0,
-        // SAFETY: returning 1 (NF_STOLEN) makes the skb ours to free.
         Verdict::Consumed => {
+            // SAFETY: returning 1 (NF_STOLEN) makes the skb ours to free.
             unsafe { b::consume_skb(rx.as_raw()) };
             1
         }
-        // SAFETY: as above.
         Verdict::Dropped => {
+            // SAFETY: as above.
             unsafe { b::kfree_skb(rx.as_raw()) };
             1
         }
     }
 }
 
-/// Shows /proc/net/rust_tcp_stat: one "Name value" line per counter.
+/// Shows /proc/net/rust_tcp_stat.
 ///
 /// # Safety
 ///
 /// Called by the seq_file core with a proc file of a netns whose state
-/// exists (the file is removed before the state in `rust_tcp_net_exit`).
-#[no_mangle]
-unsafe extern "C" fn rust_tcp_stat_show(seq: *mut b::seq_file, net: *mut b::net) {
+/// exists (the file is removed before the state in `net_exit`).
+unsafe extern "C" fn stat_show<N: NetData>(seq: *mut b::seq_file, net: *mut b::net) {
     // SAFETY: per the function's contract.
-    let net = unsafe { Net::from_raw(net) };
-    let rt = net.rtcp();
-    for (i, name) in crate::netns::MIB_NAMES.iter().enumerate() {
-        let mut line = [0u8; 64];
-        let n = crate::netns::format_stat(&mut line, name, rt.get(i));
-        // SAFETY: `seq` is the file being shown; `line[..n]` is initialised.
-        unsafe { b::rust_tcp_glue_seq_write(seq, line.as_ptr().cast(), n) };
-    }
+    let net = unsafe { Net::<N>::from_raw(net) };
+    // INVARIANT: the show callback of `seq` is running.
+    let mut f = SeqFile { raw: seq };
+    N::show(net, &mut f);
 }

@@ -4,7 +4,7 @@
 //! hands it over, and [`TxSkb`], a packet we build and send.
 
 use super::bindings as b;
-use super::net::Net;
+use super::net::{Net, NetData};
 use kernel::error::to_result;
 use kernel::prelude::*;
 
@@ -116,7 +116,7 @@ impl TxSkb {
 
     /// Routes the IPv4 packet (its header written by the caller) from
     /// `saddr` to `daddr` and sends it. Consumes the skb either way.
-    pub(crate) fn send(self, net: &Net<'_>, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result {
+    pub(crate) fn send<N: NetData>(self, net: &Net<N>, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result {
         let raw = core::mem::ManuallyDrop::new(self).raw;
         // SAFETY: the skb is ours and is handed over; the glue frees it on
         // every path. Addresses go as __be32: their wire bytes.
@@ -136,5 +136,28 @@ impl Drop for TxSkb {
     fn drop(&mut self) {
         // SAFETY: the skb is ours and not yet handed over.
         unsafe { b::kfree_skb(self.raw) }
+    }
+}
+
+/// What an skb costs beyond its data, for buffer accounting (`truesize`):
+/// `SKB_DATA_ALIGN(sizeof(struct sk_buff))`,
+/// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` and `MAX_TCP_HEADER`
+/// of the running kernel.
+#[derive(Clone, Copy)]
+pub(crate) struct SkbSizes {
+    pub(crate) skb_aligned: u32,
+    pub(crate) shinfo_aligned: u32,
+    pub(crate) max_tcp_header: u32,
+}
+
+/// The running kernel's [`SkbSizes`].
+pub(crate) fn skb_sizes() -> SkbSizes {
+    let (mut skb, mut shinfo, mut max) = (0u32, 0u32, 0u32);
+    // SAFETY: the three pointers are valid for writes of a `u32` each.
+    unsafe { b::rust_tcp_glue_skb_sizes(&mut skb, &mut shinfo, &mut max) };
+    SkbSizes {
+        skb_aligned: skb,
+        shinfo_aligned: shinfo,
+        max_tcp_header: max,
     }
 }

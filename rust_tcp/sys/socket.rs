@@ -5,9 +5,9 @@
 //! implementation, in the style of `kernel::net::phy`'s `Adapter`.
 
 use super::bindings as b;
-use super::sock::{Sock, SockLockGuard, SockRef};
-use crate::proto::af_inet::SocketState;
+use super::sock::{Sock, SockData, SockLockGuard};
 use kernel::ffi::{c_int, c_uint};
+use kernel::types::ARef;
 use core::marker::PhantomData;
 use kernel::error::{from_result, to_result};
 use kernel::prelude::*;
@@ -30,21 +30,22 @@ pub(crate) struct Socket {
 
 impl Socket {
     /// The socket's sock, or `None` once released.
-    fn take_sk(&mut self) -> Option<SockRef> {
+    fn take_sk<D: SockData>(&mut self) -> Option<ARef<Sock<D>>> {
         // SAFETY: `raw` is live by the invariant; only `release` clears
         // `sk`, and the VFS calls it once.
         let sk = unsafe { core::mem::replace(&mut (*self.raw).sk, core::ptr::null_mut()) };
         // SAFETY: a non-null `sk` is the sock our create attached, whose
         // reference the socket owns and now hands over.
-        (!sk.is_null()).then(|| unsafe { SockRef::from_socket_ref(sk) })
+        (!sk.is_null()).then(|| unsafe { Sock::from_socket_ref(sk) })
     }
 
     /// Runs `f` on the socket's sock without taking a reference.
-    fn with_sk<R>(&self, f: impl FnOnce(&Sock<'_>) -> R) -> R {
+    fn with_sk<D: SockData, R>(&self, f: impl FnOnce(&Sock<D>) -> R) -> R {
         // SAFETY: outside `release` the socket's sock is attached and held
-        // by the socket for the whole callback (invariant).
-        let sk = unsafe { Sock::from_raw((*self.raw).sk) };
-        f(&sk)
+        // by the socket for the whole callback (invariant); our family's
+        // sockets carry `D` socks (one registration ties them).
+        let sk = unsafe { Sock::<D>::from_socket((*self.raw).sk) };
+        f(sk)
     }
 }
 
@@ -53,53 +54,58 @@ impl Socket {
 /// has not implemented them here.
 #[vtable]
 pub(crate) trait StreamOps {
+    /// The state of this protocol's socks.
+    type Data: SockData;
+    /// Checks the socket() arguments as `inet_create` does and answers
+    /// `Ok` for a stream socket this family implements.
+    fn check_create(sock_type: i32, protocol: i32) -> Result;
     /// close(): tear the connection down; dropping `sk` puts the socket's
     /// reference.
-    fn release(sk: SockRef) -> Result;
+    fn release(sk: ARef<Sock<Self::Data>>) -> Result;
     /// poll(): the readiness mask after `sock_poll_wait`.
-    fn poll(sk: &Sock<'_>) -> u32;
+    fn poll(sk: &Sock<Self::Data>) -> u32;
     /// bind(): `addr` is the copied-in sockaddr, `addr_len` its length.
     /// Called under the socket lock.
-    fn bind(sk: &Sock<'_>, addr: &[u8], addr_len: usize) -> Result;
+    fn bind(sk: &Sock<Self::Data>, addr: &[u8], addr_len: usize) -> Result;
     /// listen(): `backlog` already clamped to somaxconn by the socket layer.
     /// Called under the socket lock; `sock_state_ok` is false unless the
     /// socket is SS_UNCONNECTED.
-    fn listen(sk: &Sock<'_>, backlog: u32, sock_state_ok: bool) -> Result;
+    fn listen(sk: &Sock<Self::Data>, backlog: u32, sock_state_ok: bool) -> Result;
     /// accept(): a connected child.
-    fn accept(sk: &Sock<'_>, nonblock: bool) -> Result<SockRef>;
+    fn accept(sk: &Sock<Self::Data>, nonblock: bool) -> Result<ARef<Sock<Self::Data>>>;
     /// connect(): `addr` is the copied-in sockaddr, `addr_len` its length,
     /// `state` the socket's `socket->state`, which the method updates as
     /// `__inet_stream_connect` does. Called under the socket lock `g`,
     /// which a blocking connect releases while it sleeps.
     fn connect(
-        sk: &Sock<'_>,
-        g: &SockLockGuard<'_>,
+        sk: &Sock<Self::Data>,
+        g: &SockLockGuard<'_, Self::Data>,
         state: &mut SocketState,
         addr: &[u8],
         addr_len: usize,
         nonblock: bool,
     ) -> Result;
     /// getsockname() (`peer` false) or getpeername().
-    fn getname(sk: &Sock<'_>, peer: bool) -> Result<Name>;
+    fn getname(sk: &Sock<Self::Data>, peer: bool) -> Result<Name>;
     /// setsockopt() of an int option the socket core does not handle for
     /// us: SO_REUSEPORT, and every level other than SOL_SOCKET. Called
     /// under the socket lock.
-    fn setsockopt(sk: &Sock<'_>, level: i32, optname: i32, val: i32) -> Result;
+    fn setsockopt(sk: &Sock<Self::Data>, level: i32, optname: i32, val: i32) -> Result;
     /// getsockopt() of an option at a level other than SOL_SOCKET
     /// (which the socket core answers itself).
-    fn getsockopt(sk: &Sock<'_>, level: i32, optname: i32) -> Result<OptVal>;
+    fn getsockopt(sk: &Sock<Self::Data>, level: i32, optname: i32) -> Result<OptVal>;
     /// sendmsg()/write(): `flags` are the MSG_* flags. Called under the
     /// socket lock `g`, which a blocking send releases while it sleeps.
-    fn sendmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, msg: &mut Msg, flags: i32) -> Result<usize>;
+    fn sendmsg(sk: &Sock<Self::Data>, g: &SockLockGuard<'_, Self::Data>, msg: &mut Msg, flags: i32) -> Result<usize>;
     /// recvmsg()/read(), as `sendmsg`.
-    fn recvmsg(sk: &Sock<'_>, g: &SockLockGuard<'_>, msg: &mut Msg, flags: i32) -> Result<usize>;
+    fn recvmsg(sk: &Sock<Self::Data>, g: &SockLockGuard<'_, Self::Data>, msg: &mut Msg, flags: i32) -> Result<usize>;
     /// shutdown(): `state` is `socket->state`, updated as `inet_shutdown`
     /// does. Called under the socket lock.
-    fn shutdown(sk: &Sock<'_>, how: i32, state: &mut SocketState) -> Result;
+    fn shutdown(sk: &Sock<Self::Data>, how: i32, state: &mut SocketState) -> Result;
     /// ioctl() of a command whose answer is an int (`tcp_ioctl`): the
     /// value, or `None` for a command the protocol does not know (the
     /// socket core then tries its device ioctls).
-    fn ioctl(sk: &Sock<'_>, cmd: u32) -> Result<Option<i32>>;
+    fn ioctl(sk: &Sock<Self::Data>, cmd: u32) -> Result<Option<i32>>;
 }
 
 /// A getsockopt() answer.
@@ -107,60 +113,12 @@ pub(crate) enum OptVal {
     /// An int option.
     Int(i32),
     /// TCP_INFO.
-    TcpInfo(crate::proto::tcp_conn::TcpInfo),
+    TcpInfo(TcpInfo),
 }
 
 /// `struct rust_tcp_info` (glue.h), which the glue turns into `struct
-/// tcp_info`.
-fn tcp_info_raw(i: &crate::proto::tcp_conn::TcpInfo) -> b::rust_tcp_info {
-    b::rust_tcp_info {
-        state: i.state,
-        ca_state: i.ca_state,
-        retransmits: i.retransmits,
-        probes: i.probes,
-        backoff: i.backoff,
-        options: i.options,
-        snd_wscale: i.snd_wscale,
-        rcv_wscale: i.rcv_wscale,
-        rto: i.rto_us,
-        ato: i.ato_us,
-        snd_mss: i.snd_mss,
-        rcv_mss: i.rcv_mss,
-        unacked: i.unacked,
-        sacked: i.sacked,
-        lost: i.lost,
-        retrans: i.retrans,
-        last_data_sent: i.last_data_sent_ms,
-        last_data_recv: i.last_data_recv_ms,
-        last_ack_recv: i.last_ack_recv_ms,
-        pmtu: i.pmtu,
-        rcv_ssthresh: i.rcv_ssthresh,
-        rtt: i.rtt_us,
-        rttvar: i.rttvar_us,
-        snd_ssthresh: i.snd_ssthresh,
-        snd_cwnd: i.snd_cwnd,
-        advmss: i.advmss,
-        reordering: i.reordering,
-        rcv_space: i.rcv_space,
-        total_retrans: i.total_retrans,
-        bytes_acked: i.bytes_acked,
-        bytes_received: i.bytes_received,
-        segs_out: i.segs_out,
-        segs_in: i.segs_in,
-        notsent_bytes: i.notsent_bytes,
-        min_rtt: i.min_rtt_us,
-        data_segs_in: i.data_segs_in,
-        data_segs_out: i.data_segs_out,
-        delivered: i.delivered,
-        snd_wnd: i.snd_wnd,
-        rcv_wnd: i.rcv_wnd,
-        reord_seen: i.reord_seen,
-        bytes_sent: i.bytes_sent,
-        bytes_retrans: i.bytes_retrans,
-        total_rto: i.total_rto,
-        total_rto_recoveries: i.total_rto_recoveries,
-    }
-}
+/// tcp_info` (whose bitfields Rust cannot lay out).
+pub(crate) use b::rust_tcp_info as TcpInfo;
 
 /// The data of a sendmsg()/recvmsg() call: its `msghdr`'s iterator over
 /// the caller's buffers.
@@ -205,18 +163,23 @@ pub(crate) mod msg {
     pub(crate) const MORE: i32 = 0x8000;
 }
 
+/// The `EPOLL*` bits a poll mask is made of (the kernel's, through the
+/// glue's constants).
+pub(crate) mod epoll {
+    use super::b;
+    pub(crate) const IN: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLIN as u32;
+    pub(crate) const PRI: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLPRI as u32;
+    pub(crate) const OUT: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLOUT as u32;
+    pub(crate) const ERR: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLERR as u32;
+    pub(crate) const HUP: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLHUP as u32;
+    pub(crate) const RDNORM: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLRDNORM as u32;
+    pub(crate) const WRNORM: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLWRNORM as u32;
+    pub(crate) const RDHUP: u32 = b::rust_tcp_epoll_RUST_TCP_EPOLLRDHUP as u32;
+}
+
 /// `SOL_SOCKET` and `SO_REUSEPORT` (asm-generic/socket.h on x86).
 pub(crate) const SOL_SOCKET: i32 = 1;
 pub(crate) const SO_REUSEPORT: i32 = 15;
-
-/// Sets up the socket for a validated (type, protocol) pair.
-pub(crate) trait Family {
-    /// Checks the socket() arguments as `inet_create` does and answers
-    /// `Ok` for a stream socket this family implements.
-    fn check_create(sock_type: i32, protocol: i32) -> Result;
-    /// Called with the new sock attached.
-    fn created(sk: &Sock<'_>);
-}
 
 struct Adapter<T>(PhantomData<T>);
 
@@ -306,7 +269,7 @@ impl<T: StreamOps> Adapter<T> {
             // SAFETY: `newsock` is fresh; grafting hands it the child's
             // reference.
             unsafe {
-                child.graft(newsock);
+                Sock::graft(child, newsock);
                 (*newsock).state = b::socket_state_SS_CONNECTED;
                 b::rust_tcp_glue_custom_sockopt(newsock);
             }
@@ -412,9 +375,8 @@ impl<T: StreamOps> Adapter<T> {
                 // SAFETY: `optval`/`optlen` are the caller's user pointers.
                 OptVal::Int(v) => to_result(unsafe { b::rust_tcp_glue_getsockopt_int(optval, optlen, v) })?,
                 OptVal::TcpInfo(i) => {
-                    let raw = tcp_info_raw(&i);
-                    // SAFETY: as above; `raw` is a live struct.
-                    to_result(unsafe { b::rust_tcp_glue_getsockopt_tcp_info(optval, optlen, &raw) })?
+                    // SAFETY: as above; `i` is a live struct.
+                    to_result(unsafe { b::rust_tcp_glue_getsockopt_tcp_info(optval, optlen, &i) })?
                 }
             }
             Ok(0)
@@ -473,7 +435,7 @@ impl<T: StreamOps> Adapter<T> {
                 // SAFETY: `arg` is the caller's user pointer (put_user
                 // checks it).
                 Some(v) => to_result(unsafe { b::rust_tcp_glue_put_user_int(arg, v) }).map(|()| 0),
-                None => Err(crate::sys::errno(b::ENOIOCTLCMD)),
+                None => Err(super::errno(b::ENOIOCTLCMD)),
             }
         })
     }
@@ -522,7 +484,17 @@ impl<T: StreamOps> Adapter<T> {
     }
 }
 
-/// `socket->state` as the protocol core names it.
+/// `socket->state` (`SS_*`): where a socket is in connect()/shutdown(),
+/// which the protocol updates as `__inet_stream_connect` does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum SocketState {
+    Free,
+    Unconnected,
+    Connecting,
+    Connected,
+    Disconnecting,
+}
+
 fn from_ss(s: b::socket_state) -> SocketState {
     match s {
         b::socket_state_SS_UNCONNECTED => SocketState::Unconnected,
@@ -543,57 +515,39 @@ fn to_ss(s: SocketState) -> b::socket_state {
     }
 }
 
-/// The registered family. Dropping it unregisters the family, which waits
-/// for `create` calls in flight (sock_unregister syncs RCU).
-pub(crate) struct FamilyRegistration {
+/// The registered family, whose sockets are `T`'s. Dropping it
+/// unregisters the family, which waits for `create` calls in flight
+/// (sock_unregister syncs RCU).
+pub(crate) struct FamilyRegistration<T> {
     family: i32,
+    _t: PhantomData<T>,
 }
 
-/// The one protocol of the family: `SOCK_STREAM`/`IPPROTO_TCP`.
-type Proto = crate::af_rust_tcp::TcpStream;
-
-impl FamilyRegistration {
-    /// Registers `family`, whose sockets are [`Proto`]'s.
-    pub(crate) fn new(family: i32, module: &'static ThisModule) -> Result<Self> {
+impl<T: StreamOps> FamilyRegistration<T> {
+    /// Registers `family`.
+    ///
+    /// # Safety
+    ///
+    /// At most one registration exists at a time (the glue has one
+    /// `proto_ops` and one `net_proto_family`), and `T::Data`'s proto and
+    /// pernet state are registered first; `super::Registration` keeps it so.
+    pub(super) unsafe fn new(family: i32, module: &'static ThisModule) -> Result<Self> {
         // SAFETY: module init runs alone: the ops table cannot be read
         // before `sock_register` below publishes the family.
         unsafe {
-            *b::rust_tcp_glue_stream_ops() = Adapter::<Proto>::ops(family, module.as_ptr().cast());
+            *b::rust_tcp_glue_stream_ops() = Adapter::<T>::ops(family, module.as_ptr().cast());
         }
         // SAFETY: the glue's net_proto_family is a static, registered once.
-        to_result(unsafe { b::rust_tcp_glue_family_register(family) })?;
-        Ok(Self { family })
+        to_result(unsafe { b::rust_tcp_glue_family_register(family, Some(create::<T>)) })?;
+        Ok(Self { family, _t: PhantomData })
     }
 }
 
-impl Drop for FamilyRegistration {
+impl<T> Drop for FamilyRegistration<T> {
     fn drop(&mut self) {
         // SAFETY: registered in `new` with this number.
         unsafe { b::rust_tcp_glue_family_unregister(self.family) }
     }
-}
-
-/// The family's `create` for protocol `T`.
-fn create<T: StreamOps + Family>(
-    net: *mut b::net,
-    sock: *mut b::socket,
-    protocol: c_int,
-    kern: c_int,
-) -> Result {
-    // SAFETY: `sock` is the new socket the socket layer passes to create.
-    let sock_type = unsafe { (*sock).type_ } as i32;
-    T::check_create(sock_type, protocol)?;
-    // SAFETY: as above; nothing else sees the socket yet.
-    unsafe {
-        (*sock).state = b::socket_state_SS_UNCONNECTED;
-        (*sock).ops = b::rust_tcp_glue_stream_ops();
-        b::rust_tcp_glue_custom_sockopt(sock);
-    }
-    let family = family_param();
-    // SAFETY: create's arguments, a new socket without a sock.
-    let sk = unsafe { SockRef::alloc_for_socket(net, sock, family, kern != 0) }?;
-    T::created(&sk);
-    Ok(())
 }
 
 /// `net_proto_family.create` of our family.
@@ -601,14 +555,28 @@ fn create<T: StreamOps + Family>(
 /// # Safety
 ///
 /// Called by `__sock_create` with a new socket of our family.
-#[no_mangle]
-unsafe extern "C" fn rust_tcp_create(
+unsafe extern "C" fn create<T: StreamOps>(
     net: *mut b::net,
     sock: *mut b::socket,
     protocol: c_int,
     kern: c_int,
 ) -> c_int {
-    from_result(|| create::<Proto>(net, sock, protocol, kern).map(|()| 0))
+    from_result(|| {
+        // SAFETY: `sock` is the new socket the socket layer passes to create.
+        let sock_type = unsafe { (*sock).type_ } as i32;
+        T::check_create(sock_type, protocol)?;
+        // SAFETY: as above; nothing else sees the socket yet.
+        unsafe {
+            (*sock).state = b::socket_state_SS_UNCONNECTED;
+            (*sock).ops = b::rust_tcp_glue_stream_ops();
+            b::rust_tcp_glue_custom_sockopt(sock);
+        }
+        let family = family_param();
+        // SAFETY: create's arguments, a new socket without a sock; the
+        // socket keeps its own reference, ours is dropped here.
+        drop(unsafe { Sock::<T::Data>::alloc_for_socket(net, sock, family, kern != 0) }?);
+        Ok(0)
+    })
 }
 
 /// The `family` module parameter.

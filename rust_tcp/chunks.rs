@@ -5,7 +5,7 @@
 //! (softirq) and the send path (under the sock's spinlock) write them.
 
 use crate::proto::seqbuf::{ChunkStore, CHUNK};
-use kernel::alloc::flags::__GFP_ZERO;
+use crate::sys::alloc::zeroed_bytes;
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 
@@ -28,15 +28,6 @@ impl KStore {
     }
 }
 
-/// A zeroed chunk, allocated in place (a `[u8; CHUNK]` built on the stack
-/// and moved would cost 4 KiB of kernel stack).
-fn zeroed_chunk() -> Option<KBox<[u8; CHUNK]>> {
-    let b = KBox::<[u8; CHUNK]>::new_uninit(GFP_ATOMIC | __GFP_ZERO).ok()?;
-    // SAFETY: __GFP_ZERO zeroed the allocation, and all-zero bytes are a
-    // valid `[u8; CHUNK]`.
-    Some(unsafe { b.assume_init() })
-}
-
 impl ChunkStore for KStore {
     fn slots(&self) -> usize {
         self.0.len()
@@ -49,7 +40,7 @@ impl ChunkStore for KStore {
     fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
         let slot = self.0.get_mut(i)?;
         if slot.is_none() {
-            *slot = Some(zeroed_chunk()?);
+            *slot = Some(zeroed_bytes::<CHUNK>()?);
         }
         slot.as_deref_mut().map(|c| &mut c[..])
     }

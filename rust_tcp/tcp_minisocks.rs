@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The TIME_WAIT half of net/ipv4/tcp_minisocks.c: `tcp_time_wait()` puts
+//! a timewait sock in a connection's place, and
+//! `tcp_timewait_state_process()` (with the TCP_TW_* cases of
+//! `tcp_v4_rcv`) answers the segments that reach it. The decisions are
+//! `proto::tcp_timewait`'s; the timewait sock and its table operations
+//! are `inet_timewait_sock`'s and `inet_hashtables`'.
+
+use crate::inet_hashtables::{kill_tw, Ehash, Tw};
+use crate::inet_timewait_sock::TimeWait;
+use crate::netns::NetNs;
+use crate::proto::seq::SeqNum;
+use crate::proto::tcp_hdr::TcpSegment;
+use crate::proto::tcp_states::TCP_TIME_WAIT;
+use crate::proto::tcp_timewait::{TwAction, TwCtx};
+use crate::sys::net::Sysctl;
+use crate::sys::timer;
+use crate::sysctl::timewait_len;
+use crate::tcp_sock::TcpSk;
+use kernel::sync::Arc;
+
+/// `tcp_time_wait()`: `sk`'s connection ends in `substate`, for
+/// `timeo_ms` (0: TIME_WAIT's length); a timewait sock takes its place in
+/// the ehash and its port. Without memory for it, or when the connection
+/// is no longer hashed, nothing is left behind, as in Linux. The caller
+/// then closes the sock (`tcp_done`).
+pub(crate) fn tcp_time_wait(sk: &TcpSk, substate: u8, timeo_ms: u32) {
+    let net = sk.net();
+    let (st, tuple) = {
+        let i = sk.data().inner.lock();
+        let (Some(c), Some(t)) = (i.conn(), i.tuple) else { return };
+        (c.time_wait_sock(substate, t.laddr, t.raddr, sk.bound_dev_if()), t)
+    };
+    let hashinfo = net.data().tables.clone();
+    let Ok(tw) = TimeWait::new(sk, tuple, hashinfo, st) else { return };
+    let timeo = if substate == TCP_TIME_WAIT || timeo_ms == 0 { timewait_len(net) } else { timeo_ms };
+    let old = {
+        let mut t = tw.hashinfo.lock();
+        let mine = matches!(t.ehash_lookup(&tuple), Some(Ehash::Est(s)) if s.id() == sk.id());
+        if !mine || t.bind_add_tw(tuple.lport, tw.clone()).is_err() {
+            None
+        } else {
+            // inet_twsk_hashdance(): the timewait sock takes the
+            // connection's place. Armed under the lock that hashed it, so
+            // an unhash (which takes the lock first) finds it to cancel.
+            let old = t.ehash_replace(&tuple, Ehash::Tw(tw.clone()));
+            timer::arm(&tw, timeo);
+            old
+        }
+    };
+    drop(old);
+}
+
+/// A segment for a timewait sock. Returns the ISN to use when the segment
+/// is a new SYN the listener should see, the timewait sock gone
+/// (TCP_TW_SYN).
+pub(crate) fn tcp_timewait_state_process(net: &NetNs, tw: &Arc<Tw>, seg: &TcpSegment<'_>) -> Option<SeqNum> {
+    let now = crate::tcp_sock::now();
+    let mut ctx = TwCtx::new(now.ms, now.secs);
+    ctx.invalid_ratelimit = net.sysctl(Sysctl::RUST_TCP_SYSCTL_INVALID_RATELIMIT_MS) as u32;
+    ctx.tcp_timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
+    ctx.rfc1337 = net.sysctl(Sysctl::RUST_TCP_SYSCTL_RFC1337) != 0;
+    let mut st = tw.state.lock();
+    let action = st.process(seg, &ctx);
+    let reply = match action {
+        TwAction::Ack { .. } => Some(st.ack_repr(seg, now.ms)),
+        _ => None,
+    };
+    let substate_tw = st.substate == TCP_TIME_WAIT;
+    drop(st);
+    match action {
+        TwAction::Ack { reschedule } | TwAction::Drop { reschedule } => {
+            if let Some(r) = reply {
+                let _ = crate::tcp_output::transmit(net, &tw.tuple, tw.dev, &r, &[], true);
+            }
+            if reschedule && substate_tw {
+                // inet_twsk_reschedule(): only a timer still pending is
+                // pushed back. One that fired (or is firing) has unhashed,
+                // or is unhashing, the timewait sock; re-arming it would
+                // leave a timer that no unhash or purge can find, to fire
+                // after the netns (or the module) is gone.
+                timer::rearm_pending(tw, timewait_len(net));
+            }
+            None
+        }
+        TwAction::Rst => {
+            if let Some(r) = crate::proto::tcp_ipv4::rst_for(seg) {
+                crate::tcp_output::send_reset(net, &tw.tuple, tw.dev, &r, true);
+            }
+            kill_tw(tw);
+            None
+        }
+        TwAction::Kill => {
+            kill_tw(tw);
+            None
+        }
+        TwAction::Syn { isn } => {
+            kill_tw(tw);
+            Some(isn)
+        }
+    }
+}
