@@ -284,8 +284,14 @@ pub(crate) fn unbind(sk: &TcpSk) {
 fn child_forget(sk: &TcpSk) {
     // tcp_send_active_reset: RST|ACK at snd_nxt, acking what we got.
     send_active_reset(sk);
-    let tuple = sk.data().inner.lock().tuple.take();
-    sk.set_state(TCP_CLOSE);
+    let (tuple, role) = {
+        let mut i = sk.data().inner.lock();
+        sk.set_state(TCP_CLOSE);
+        (i.tuple.take(), core::mem::replace(&mut i.role, Role::Closed))
+    };
+    sk.stop_timer(&sk.data().retrans_timer);
+    sk.stop_timer(&sk.data().delack_timer);
+    drop(role);
     if let Some(t) = tuple {
         unhash_established(sk, &t);
     }

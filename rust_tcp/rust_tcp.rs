@@ -68,7 +68,14 @@ impl SockData for TcpSock {
     }
 
     fn created(sk: &Sock<Self>) {
-        sk.net().data().sock_created();
+        let net = sk.net();
+        // Buffers start at tcp_rmem[1]/tcp_wmem[1], as tcp_init_sock sets
+        // them (a child then inherits its listener's).
+        sk.init_bufs(
+            net.sysctl(sys::net::Sysctl::RUST_TCP_SYSCTL_RMEM_DEFAULT),
+            net.sysctl(sys::net::Sysctl::RUST_TCP_SYSCTL_WMEM_DEFAULT),
+        );
+        net.data().sock_created();
     }
 
     fn destroyed(sk: &Sock<Self>) {

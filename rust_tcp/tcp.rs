@@ -573,8 +573,9 @@ impl WaitFor<TcpSock> for CloseDone {
 /// crossed-SYN one with a reset); a synchronised connection with unread
 /// data, or with SO_LINGER 0, is reset; otherwise its FIN goes and it
 /// lives on as an orphan with its timers (SO_LINGER with a time waits for
-/// the FIN's ACK first). Whatever ends here gives its port back. The
-/// caller has orphaned the sock.
+/// the FIN's ACK first). Whatever ends here gives its port back; the
+/// caller orphans the sock next (`sock_orphan`), and a connection that
+/// ends later as an orphan gives its port back in `tcp_done`.
 pub(crate) fn close(sk: &TcpSk) {
     match sk.state() {
         TCP_LISTEN => listen_stop(sk),

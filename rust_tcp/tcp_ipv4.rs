@@ -375,11 +375,11 @@ fn conn_request(
         let mut tables = rt.tables.lock();
         // Checked again under the tables lock: a listener closing now has
         // drained its requests, and must not get a new one.
+        let mut i = l.data().inner.lock();
+        let Some(q) = i.listen_queue_mut() else { return };
         if l.state() != TCP_LISTEN || tables.ehash_insert(*t, Ehash::Req(req.clone())).is_err() {
             return;
         }
-        let mut i = l.data().inner.lock();
-        let Some(q) = i.listen_queue_mut() else { return };
         q.syn_qlen += 1;
         q.syn_young += 1;
         // Armed under the lock that hashed it, so an unhash (which takes

@@ -210,6 +210,13 @@ impl<D: SockData> Sock<D> {
         read_once!(self, sk_sndbuf)
     }
 
+    /// Sets the buffer sizes a new sock starts with (`tcp_init_sock`:
+    /// `tcp_rmem[1]`, `tcp_wmem[1]`); for `SockData::created`.
+    pub(crate) fn init_bufs(&self, rcvbuf: i32, sndbuf: i32) {
+        write_once!(self, rcvbuf, sk_rcvbuf);
+        write_once!(self, sndbuf, sk_sndbuf);
+    }
+
     /// `sk_max_ack_backlog`, the listen() backlog.
     pub(crate) fn max_ack_backlog(&self) -> u32 {
         read_once!(self, sk_max_ack_backlog)

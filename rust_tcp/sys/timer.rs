@@ -53,7 +53,13 @@ pub(crate) trait TimerHandler: HasTimer {
 #[macro_export]
 macro_rules! impl_has_timer {
     ($t:ty, $field:ident) => {
-        const _: fn(&$t) -> &$crate::sys::timer::Timer<$t> = |x| &x.$field;
+        // The type check goes through a raw pointer, as `impl_has_work!`'s
+        // does: through references, deref coercion would also accept a
+        // field that only points at a timer (a box), at the wrong offset.
+        #[allow(unsafe_code)]
+        const _: fn(*const $t) -> *const $crate::sys::timer::Timer<$t> =
+            // SAFETY: only the field's address is computed; nothing is read.
+            |p| unsafe { ::core::ptr::addr_of!((*p).$field) };
         #[allow(unsafe_code)]
         // SAFETY: `$field` is a `Timer<$t>` of `$t` (checked just above),
         // and `TIMER_OFFSET` is its offset.
@@ -189,8 +195,11 @@ pub(crate) unsafe trait SockTimerField: SockTimerHandler {
 #[macro_export]
 macro_rules! impl_sock_timer {
     ($data:ty, $field:ident, $h:ty) => {
-        const _: fn(&<$h as $crate::sys::timer::SockTimerHandler>::Data) -> &$crate::sys::timer::SockTimer<$h> =
-            |d: &$data| &d.$field;
+        // Through a raw pointer, as in `impl_has_timer!`.
+        #[allow(unsafe_code)]
+        const _: fn(*const <$h as $crate::sys::timer::SockTimerHandler>::Data) -> *const $crate::sys::timer::SockTimer<$h> =
+            // SAFETY: only the field's address is computed; nothing is read.
+            |d: *const $data| unsafe { ::core::ptr::addr_of!((*d).$field) };
         #[allow(unsafe_code)]
         // SAFETY: `$field` is a `SockTimer<$h>` of `$h`'s `Data` (checked
         // just above), and `FIELD` is its offset.
