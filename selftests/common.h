@@ -99,6 +99,22 @@ static inline int bind_to(int fd, const char *addr, int port)
 	return outcome(bind(fd, (struct sockaddr *)&a, sizeof(a)));
 }
 
+/*
+ * bind() of a new rust_tcp socket to 127.0.0.1:@port, without
+ * SO_REUSEADDR: 0, or the errno (EADDRINUSE while a socket or a
+ * TIME_WAIT holds the port).
+ */
+static inline int bind_lo(int port)
+{
+	int fd = socket(rust_tcp_family(), SOCK_STREAM, 0), err;
+
+	if (fd < 0)
+		return errno;
+	err = bind_to(fd, "127.0.0.1", port);
+	close(fd);
+	return err;
+}
+
 /* The local port of @fd (getsockname), or -errno. */
 static inline int local_port(int fd)
 {

@@ -24,18 +24,6 @@
 #define PORT 9400
 #define TW_PARAM "/sys/module/rust_tcp/parameters/tcp_timewait_len_ms"
 
-/* bind() of a new rust_tcp socket to 127.0.0.1:@port, without SO_REUSEADDR. */
-static int bind_lo(int port)
-{
-	int fd = socket(rust_tcp_family(), SOCK_STREAM, 0), err;
-
-	if (fd < 0)
-		return errno;
-	err = bind_to(fd, "127.0.0.1", port);
-	close(fd);
-	return err;
-}
-
 /*
  * Over loopback in the current netns: two connections to a listener on
  * @port, closed so that the first leaves a TIME_WAIT on the client side and

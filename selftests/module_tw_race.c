@@ -83,18 +83,6 @@ struct race {
 	int pinned[2];
 };
 
-/* bind() of a new rust_tcp socket to 127.0.0.1:@port, without SO_REUSEADDR. */
-static int bind_lo(int port)
-{
-	int fd = socket(rust_tcp_family(), SOCK_STREAM, 0), err;
-
-	if (fd < 0)
-		return errno;
-	err = bind_to(fd, "127.0.0.1", port);
-	close(fd);
-	return err;
-}
-
 /*
  * One connection to listener @l (127.0.0.1:PORT), closed by the client
  * first: the client's port, now in TIME_WAIT (held: see bind_lo()), or -1.
