@@ -243,6 +243,40 @@ static inline int link_up(const char *ifname)
 }
 
 /*
+ * Waits until @ifname can transmit. Bringing a veth up only schedules
+ * linkwatch: until its work runs (a kworker, which under TCG on a loaded
+ * host can lag), the device keeps noop_qdisc and every packet sent is
+ * dropped, so a test's first SYN would be lost and answered a second
+ * later by the retransmit. linkwatch sets IFF_RUNNING (the operstate) and
+ * then attaches the real qdisc in one rtnl-locked section; once RUNNING
+ * shows, one more SIOCSIFFLAGS (which takes rtnl) returns only after that
+ * section has ended.
+ */
+static inline int link_wait_running(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret = ETIMEDOUT, i;
+
+	if (fd < 0)
+		return errno;
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	for (i = 0; i < 5000; i++) {
+		if (ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+			ret = errno;
+			break;
+		}
+		if (ifr.ifr_flags & IFF_RUNNING) {
+			ret = outcome(ioctl(fd, SIOCSIFFLAGS, &ifr));
+			break;
+		}
+		usleep(1000);
+	}
+	close(fd);
+	return ret;
+}
+
+/*
  * Turns off transmit checksum offload on @ifname, so that the stack fills
  * in every checksum in software before the packet reaches the device (and
  * the packet sockets tapping it). With offload on, a locally generated
@@ -311,6 +345,15 @@ struct two_hosts {
 	int ns_c, ns_s;
 };
 
+/* Both ends of @h's veth can transmit; ends in the server netns. */
+static inline int two_hosts_wait_running(struct two_hosts *h)
+{
+	if (netns_enter(h->ns_c) || link_wait_running(VETH_C) ||
+	    netns_enter(h->ns_s) || link_wait_running(VETH_S))
+		return EIO;
+	return 0;
+}
+
 static inline int two_hosts_setup(struct two_hosts *h)
 {
 	h->ns_s = -1;
@@ -332,7 +375,7 @@ static inline int two_hosts_setup(struct two_hosts *h)
 	    sh("ip neigh add " FAKE_ADDR " lladdr 02:00:00:00:00:03 dev " VETH_S
 	       " nud permanent"))
 		return EIO;
-	return 0;
+	return two_hosts_wait_running(h);
 }
 
 static inline void two_hosts_teardown(struct two_hosts *h)
@@ -988,7 +1031,7 @@ static inline int two_hosts_setup_quick(struct two_hosts *h)
 	if (netns_enter(h->ns_s) || if_addr_set(VETH_S, SERVER_ADDR, 24) ||
 	    tx_csum_off(VETH_S) || link_up(VETH_S) || arp_set(VETH_S, FAKE_ADDR, fake_mac))
 		return EIO;
-	return 0;
+	return two_hosts_wait_running(h);
 }
 
 /*
