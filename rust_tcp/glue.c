@@ -38,6 +38,8 @@ int rust_tcp_glue_family(void)
 static struct proto rust_tcp_prot = {
 	.name = "RUST_TCP",
 	.owner = THIS_MODULE,
+	/* As tcp_prot: socks are looked up under RCU (sys/inet_hash.rs). */
+	.slab_flags = SLAB_TYPESAFE_BY_RCU,
 };
 
 int rust_tcp_glue_proto_register(unsigned int obj_size)
@@ -697,4 +699,176 @@ unsigned long rust_tcp_glue_msecs_to_jiffies(unsigned int ms)
 int rust_tcp_glue_timer_delete_sync(struct timer_list *timer)
 {
 	return timer_delete_sync(timer);
+}
+
+void __percpu *rust_tcp_glue_percpu_alloc(unsigned int count)
+{
+	return __alloc_percpu(count * sizeof(u64), __alignof__(u64));
+}
+
+void rust_tcp_glue_percpu_free(void __percpu *p)
+{
+	free_percpu(p);
+}
+
+/* SNMP_INC_STATS: this CPU's copy, no lock, no shared cache line. */
+void rust_tcp_glue_percpu_inc(void __percpu *p, unsigned int idx)
+{
+	this_cpu_inc(((u64 __percpu *)p)[idx]);
+}
+
+/* snmp_fold_field: the sum over every possible CPU. */
+u64 rust_tcp_glue_percpu_sum(void __percpu *p, unsigned int idx)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr((u64 __percpu *)p, cpu)[idx]);
+	return sum;
+}
+
+static unsigned int thash_entries;
+module_param(thash_entries, uint, 0444);
+MODULE_PARM_DESC(thash_entries, "established hash table slots (0: sized from memory, as Linux's)");
+
+unsigned int rust_tcp_glue_thash_entries(void)
+{
+	return thash_entries;
+}
+
+static struct lock_class_key rust_tcp_lock_keys[RUST_TCP_LOCK_NCLASSES];
+
+int rust_tcp_glue_nulls_table_init(struct rust_tcp_nulls_table *t, unsigned int entries,
+				   enum rust_tcp_lock_class class)
+{
+	unsigned int i, nlocks;
+
+	if (class >= RUST_TCP_LOCK_NCLASSES || !entries || entries > (1U << 30))
+		return -EINVAL;
+	entries = roundup_pow_of_two(entries);
+	t->heads = kvmalloc_array(entries, sizeof(*t->heads), GFP_KERNEL);
+	if (!t->heads)
+		return -ENOMEM;
+	for (i = 0; i < entries; i++)
+		INIT_HLIST_NULLS_HEAD(&t->heads[i], i);
+	/* inet_ehash_locks_alloc: two cache lines of locks per CPU, at least
+	 * a page of them, no more than slots. */
+	nlocks = max(2U * L1_CACHE_BYTES / (unsigned int)sizeof(spinlock_t), 1U) * num_possible_cpus();
+	nlocks = max(nlocks, (unsigned int)(PAGE_SIZE / sizeof(spinlock_t)));
+	nlocks = min(roundup_pow_of_two(nlocks), entries);
+	t->locks = kvmalloc_array(nlocks, sizeof(spinlock_t), GFP_KERNEL);
+	if (!t->locks) {
+		kvfree(t->heads);
+		t->heads = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < nlocks; i++) {
+		spin_lock_init(&t->locks[i]);
+		lockdep_set_class(&t->locks[i], &rust_tcp_lock_keys[class]);
+	}
+	t->mask = entries - 1;
+	t->lock_mask = nlocks - 1;
+	t->bytes = entries * sizeof(*t->heads);
+	return 0;
+}
+
+void rust_tcp_glue_nulls_table_free(struct rust_tcp_nulls_table *t)
+{
+	kvfree(t->heads);
+	kvfree(t->locks);
+	t->heads = NULL;
+	t->locks = NULL;
+}
+
+/*
+ * alloc_large_system_hash's sizing, which only boot code can call: one
+ * slot per 2^@scale bytes of memory, a power of two, at most @max.
+ */
+unsigned int rust_tcp_glue_hash_entries(unsigned int param, unsigned int scale, unsigned int max)
+{
+	unsigned long n = param;
+
+	if (!n) {
+		n = totalram_pages();
+		n = scale > PAGE_SHIFT ? n >> (scale - PAGE_SHIFT) : n << (PAGE_SHIFT - scale);
+		n = min_t(unsigned long, max_t(unsigned long, n, 16), max);
+	}
+	return roundup_pow_of_two(min_t(unsigned long, n, 1UL << 30));
+}
+
+void rust_tcp_glue_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void rust_tcp_glue_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+void rust_tcp_glue_rcu_barrier(void)
+{
+	rcu_barrier();
+}
+
+void rust_tcp_glue_nulls_add(struct hlist_nulls_head *h, struct sock_common *c)
+{
+	hlist_nulls_add_head_rcu(&c->skc_nulls_node, h);
+}
+
+void rust_tcp_glue_nulls_del(struct sock_common *c)
+{
+	hlist_nulls_del_init_rcu(&c->skc_nulls_node);
+}
+
+bool rust_tcp_glue_refcount_inc_not_zero(struct sock_common *c)
+{
+	return refcount_inc_not_zero(&c->skc_refcnt);
+}
+
+void rust_tcp_glue_refcount_inc(struct sock_common *c)
+{
+	refcount_inc(&c->skc_refcnt);
+}
+
+bool rust_tcp_glue_refcount_dec_and_test(struct sock_common *c)
+{
+	return refcount_dec_and_test(&c->skc_refcnt);
+}
+
+void rust_tcp_glue_refcount_publish(struct sock_common *c, unsigned int n)
+{
+	/* As reqsk_queue_hash_req and inet_twsk_hashdance_schedule: every
+	 * field is visible before a lookup can take a reference. */
+	smp_wmb();
+	refcount_set(&c->skc_refcnt, n);
+}
+
+void rust_tcp_glue_refcount_publish_zero(struct sock_common *c)
+{
+	refcount_set(&c->skc_refcnt, 0);
+}
+
+struct kmem_cache *rust_tcp_glue_cache_create(const char *name, unsigned int size,
+					      unsigned int align)
+{
+	return kmem_cache_create(name, size, align,
+				 SLAB_TYPESAFE_BY_RCU | SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
+}
+
+void rust_tcp_glue_cache_destroy(struct kmem_cache *c)
+{
+	/* kmem_cache_destroy waits for RCU itself on a TYPESAFE_BY_RCU cache. */
+	kmem_cache_destroy(c);
+}
+
+void *rust_tcp_glue_cache_alloc(struct kmem_cache *c)
+{
+	return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN);
+}
+
+void rust_tcp_glue_cache_free(struct kmem_cache *c, void *obj)
+{
+	kmem_cache_free(c, obj);
 }

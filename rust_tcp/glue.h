@@ -8,6 +8,7 @@
 #define _RUST_TCP_GLUE_H
 
 #include <linux/types.h>
+#include <linux/spinlock_types.h>
 #include <linux/sockptr.h>
 #include <uapi/linux/eventpoll.h>
 
@@ -18,6 +19,7 @@ struct net;
 struct socket;
 struct sock;
 struct proto_ops;
+struct sock_common;
 
 /* Module parameter `family`. */
 int rust_tcp_glue_family(void);
@@ -242,4 +244,62 @@ struct seq_file;
 void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len);
 
 
+/* Per-CPU u64 counters (the SNMP MIBs' layout: one array per CPU). */
+void __percpu *rust_tcp_glue_percpu_alloc(unsigned int count);
+void rust_tcp_glue_percpu_free(void __percpu *p);
+void rust_tcp_glue_percpu_inc(void __percpu *p, unsigned int idx);
+u64 rust_tcp_glue_percpu_sum(void __percpu *p, unsigned int idx);
+
+/*
+ * A hash table of hlist_nulls chains with striped spinlocks, as Linux's
+ * ehash (inet_ehash_bucket, inet_ehash_locks_alloc): each head's nulls
+ * value is its index, so an RCU reader that ends on another chain's nulls
+ * knows its entry moved and starts over.
+ */
+struct hlist_nulls_head;
+struct rust_tcp_nulls_table {
+	struct hlist_nulls_head *heads;
+	spinlock_t *locks;
+	unsigned int mask;
+	unsigned int lock_mask;
+	unsigned int bytes;
+};
+/* Lock classes, so lockdep tells the tables apart. */
+enum rust_tcp_lock_class {
+	RUST_TCP_LOCK_EHASH,
+	RUST_TCP_LOCK_LHASH2,
+	RUST_TCP_LOCK_BHASH,
+	RUST_TCP_LOCK_NCLASSES,
+};
+/* @entries is rounded up to a power of two; locks as inet_ehash_locks_alloc. */
+int rust_tcp_glue_nulls_table_init(struct rust_tcp_nulls_table *t, unsigned int entries,
+				   enum rust_tcp_lock_class class);
+void rust_tcp_glue_nulls_table_free(struct rust_tcp_nulls_table *t);
+/* Slots for a table sized as alloc_large_system_hash sizes Linux's, @scale
+ * bits of memory per slot, capped at @max; @param (thash_entries) wins. */
+unsigned int rust_tcp_glue_hash_entries(unsigned int param, unsigned int scale, unsigned int max);
+/* Module parameter thash_entries (0: sized from memory). */
+unsigned int rust_tcp_glue_thash_entries(void);
+void rust_tcp_glue_rcu_read_lock(void);
+void rust_tcp_glue_rcu_read_unlock(void);
+void rust_tcp_glue_rcu_barrier(void);
+void rust_tcp_glue_nulls_add(struct hlist_nulls_head *h, struct sock_common *c);
+void rust_tcp_glue_nulls_del(struct sock_common *c);
+bool rust_tcp_glue_refcount_inc_not_zero(struct sock_common *c);
+void rust_tcp_glue_refcount_inc(struct sock_common *c);
+bool rust_tcp_glue_refcount_dec_and_test(struct sock_common *c);
+/* Publishes a new mini sock: its fields before its refcount (smp_wmb). */
+void rust_tcp_glue_refcount_publish(struct sock_common *c, unsigned int n);
+/* A reused mini sock's refcount: 0 (it already is, unless fresh memory). */
+void rust_tcp_glue_refcount_publish_zero(struct sock_common *c);
+
+/* SLAB_TYPESAFE_BY_RCU caches for request and timewait socks. */
+struct kmem_cache;
+struct kmem_cache *rust_tcp_glue_cache_create(const char *name, unsigned int size,
+					      unsigned int align);
+void rust_tcp_glue_cache_destroy(struct kmem_cache *c);
+void *rust_tcp_glue_cache_alloc(struct kmem_cache *c);
+void rust_tcp_glue_cache_free(struct kmem_cache *c, void *obj);
+
 #endif /* _RUST_TCP_GLUE_H */
+

@@ -6,23 +6,23 @@
 
 use crate::errno::to_error;
 use crate::fifo::Fifo;
-use crate::inet_hashtables::{BindEntry, Ehash, Tables, Tw};
+use crate::inet_hashtables::{BindGuard, Req, ReqRef, Tw};
+use crate::proto::inet_hashtables::BindBucket;
 use crate::netns::{Mib, NetNs};
 use crate::proto::errno::Errno;
 use crate::proto::inet_connection_sock::{find_open_port, reqsk_timeout, reqsk_timer_decision, TCP_RTO_MAX_MS};
 use crate::proto::inet_hashtables::{bind_conflict, check_bind, get_port_explicit, AddrKind, BindError, BindSock, BindState};
 use crate::proto::tcp_states::{TCP_CLOSE, TCP_LISTEN};
-use crate::request_sock::RequestSock;
+use crate::request_sock::ReqTimer;
 use crate::sys::bindings as b;
 use crate::sys::errno;
 use crate::sys::net::{rtn, Sysctl};
 use crate::sys::sock::{WaitFor, SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK};
-use crate::sys::timer::{self, TimerHandler};
+use crate::sys::timer::{self, SockTimerHandler};
 use crate::tcp_output::send_active_reset;
-use crate::tcp_sock::{FourTuple, ListenQueue, Role, SockRef, TcpSk, TcpSock};
+use crate::tcp_sock::{ListenQueue, Role, SockRef, TcpSk, TcpSock};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
-use kernel::sync::Arc;
 
 /// The conflict-relevant view of a sock holding (or asking for) a port.
 fn bind_view(sk: &TcpSk, addr: [u8; 4], listening: bool) -> BindSock {
@@ -43,30 +43,31 @@ fn bind_view(sk: &TcpSk, addr: [u8; 4], listening: bool) -> BindSock {
 /// Whether the port-0 search may take `port` for `sk`
 /// (`port_usable_for_autobind`: reuseport_ok false, relax false unless
 /// retrying under `ip_autobind_reuse`).
-fn port_free_for_autobind(t: &Tables, sk: &TcpSk, me: &BindSock, port: u16, relax: bool) -> bool {
-    !t.port_owners(port)
+fn port_free_for_autobind(g: &BindGuard<'_>, sk: &TcpSk, me: &BindSock, relax: bool) -> bool {
+    !g.owners()
         .filter(|o| o.sk.id() != sk.id())
         .any(|o| bind_conflict(me, &bind_view(&o.sk, o.addr, false), relax, false))
-        && !t.port_tw(port).any(|tw| bind_conflict(me, &tw_view(tw), relax, false))
+        && !g.tws().any(|tw| bind_conflict(me, &tw_view(tw), relax, false))
 }
 
 /// What a bind() conflict check sees of a timewait sock (its owners keep
 /// the reuse flags and uid of the sock they replaced).
 fn tw_view(tw: &Tw) -> BindSock {
+    let d = tw.data();
     BindSock {
-        addr: tw.tuple.laddr,
-        dev: tw.dev,
-        reuse: tw.reuse,
-        reuseport: tw.reuseport,
-        uid: tw.uid,
+        addr: d.tuple.laddr,
+        dev: d.dev,
+        reuse: d.reuse,
+        reuseport: d.reuseport,
+        uid: d.uid,
         state: BindState::Other,
     }
 }
 
 /// `inet_csk_get_port` for an explicit port: the bucket's fast-reuse
 /// shortcuts, then the full conflict scan.
-fn port_free_explicit(t: &Tables, sk: &TcpSk, me: &BindSock, port: u16) -> Result<bool> {
-    let Some(b) = t.port_bucket(port) else { return Ok(true) };
+fn port_free_explicit(g: &BindGuard<'_>, sk: &TcpSk, me: &BindSock) -> Result<bool> {
+    let Some(b) = g.bucket() else { return Ok(true) };
     let mut others = KVec::with_capacity(b.owners.len(), GFP_ATOMIC)?;
     for o in b.owners.iter().filter(|o| o.sk.id() != sk.id()) {
         others.push(bind_view(&o.sk, o.addr, false), GFP_ATOMIC)?;
@@ -77,42 +78,59 @@ fn port_free_explicit(t: &Tables, sk: &TcpSk, me: &BindSock, port: u16) -> Resul
     Ok(get_port_explicit(Some(&b.tb), me, &others))
 }
 
-/// `inet_csk_get_port` under the tables lock: takes `port` (0: any free
-/// one, as `inet_csk_find_open_port` searches) for `sk` on `addr`.
-/// `listening` is the listen() re-check. Returns the port.
-fn get_port(t: &mut Tables, net: &NetNs, sk: &TcpSk, addr: [u8; 4], port: u16, listening: bool) -> Result<u16> {
+/// `inet_csk_get_port`: takes `port` (0: any free one, as
+/// `inet_csk_find_open_port` searches, each candidate looked at under its
+/// bucket's lock) for `sk` on `addr`. `listening` is the listen() re-check.
+/// Returns the port.
+fn get_port(net: &NetNs, sk: &TcpSk, addr: [u8; 4], port: u16, listening: bool) -> Result<u16> {
+    let rt = net.data();
     let me = bind_view(sk, addr, listening);
-    let already = t.port_owners(port).any(|o| o.sk.id() == sk.id());
-    let port = if port == 0 {
+    let lock = |p: u16| rt.tables.bind_lock(net, &rt.ports, p);
+    if port == 0 {
         let low = net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_LOW);
         let high = net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_HIGH);
         let (low, high) = (u16::try_from(low).map_err(|_| EINVAL)?, u16::try_from(high).map_err(|_| EINVAL)?);
-        let search = |relax: bool| {
-            find_open_port(low, high, me.reuse, crate::sys::random_u32, |p| {
-                !net.port_reserved(p) && port_free_for_autobind(t, sk, &me, p, relax)
-            })
-        };
-        // With ip_autobind_reuse, an exhausted range is searched again with
-        // relax (SO_REUSEADDR sharing allowed): connect() can still tell
-        // such sockets apart by destination.
-        search(false)
-            .or_else(|| (net.sysctl(Sysctl::RUST_TCP_SYSCTL_AUTOBIND_REUSE) != 0).then(|| search(true)).flatten())
-            .ok_or_else(|| errno(b::EADDRINUSE))?
-    } else {
-        if !port_free_explicit(t, sk, &me, port)? {
-            return Err(errno(b::EADDRINUSE));
+        let autobind_reuse = net.sysctl(Sysctl::RUST_TCP_SYSCTL_AUTOBIND_REUSE) != 0;
+        // The search picks a port looking at each under its lock; the
+        // pick is taken under its lock after a second look, and the
+        // search runs again if another CPU took it meanwhile.
+        for _ in 0..4 {
+            let search = |relax: bool| {
+                find_open_port(low, high, me.reuse, crate::sys::random_u32, |p| {
+                    !net.port_reserved(p) && port_free_for_autobind(&lock(p), sk, &me, relax)
+                })
+            };
+            // With ip_autobind_reuse, an exhausted range is searched again
+            // with relax (SO_REUSEADDR sharing allowed): connect() can still
+            // tell such sockets apart by destination.
+            let (p, relax) = match search(false) {
+                Some(p) => (p, false),
+                None if autobind_reuse => (search(true).ok_or_else(|| errno(b::EADDRINUSE))?, true),
+                None => return Err(errno(b::EADDRINUSE)),
+            };
+            let mut g = lock(p);
+            if !port_free_for_autobind(&g, sk, &me, relax) {
+                continue;
+            }
+            g.insert(addr, sk, BindBucket::new(), |tb| tb.update_fastreuse(&me, false))?;
+            return Ok(p);
         }
-        port
-    };
+        return Err(errno(b::EADDRINUSE));
+    }
+    let mut g = lock(port);
+    let already = g.owners().any(|o| o.sk.id() == sk.id());
+    if !port_free_explicit(&g, sk, &me)? {
+        return Err(errno(b::EADDRINUSE));
+    }
     if already {
         // listen() on a bound port: the bucket learns the new state.
-        if let Some(b) = t.port_bucket_mut(port) {
+        if let Some(b) = g.bucket_mut() {
             b.tb.update_fastreuse(&me, false);
         }
     } else {
         // In 6.12 the bhash2 bucket is linked before the update, so it never
         // sees an empty one (see proto::inet_hashtables).
-        t.bind_insert(port, BindEntry { addr, sk: sk.into() }, |tb| tb.update_fastreuse(&me, false))?;
+        g.insert(addr, sk, BindBucket::new(), |tb| tb.update_fastreuse(&me, false))?;
     }
     Ok(port)
 }
@@ -167,15 +185,9 @@ pub(crate) fn bind(sk: &TcpSk, raw: &[u8], addr_len: usize) -> Result {
         BindError::AddrNotAvail => errno(b::EADDRNOTAVAIL),
         BindError::Access => EACCES,
     })?;
-    let rt = net.data();
-    let mut t = rt.tables.lock();
     // IP_BIND_ADDRESS_NO_PORT: the address now, the port at connect().
     let no_port = port == 0 && sk.data().inner.lock().bind_address_no_port;
-    let num = if no_port {
-        0
-    } else {
-        get_port(&mut t, net, sk, addr, port, false)?
-    };
+    let num = if no_port { 0 } else { get_port(net, sk, addr, port, false)? };
     let mut inner = sk.data().inner.lock();
     inner.rcv_saddr = addr;
     inner.num = num;
@@ -213,7 +225,6 @@ pub(crate) fn listen(sk: &TcpSk, backlog: u32) -> Result {
     }
     let net = sk.net();
     let rt = net.data();
-    let mut t = rt.tables.lock();
     let (addr, num) = {
         let i = sk.data().inner.lock();
         (i.rcv_saddr, i.num)
@@ -221,7 +232,7 @@ pub(crate) fn listen(sk: &TcpSk, backlog: u32) -> Result {
     // The state is LISTEN while the port is re-checked, as in Linux, so a
     // listening holder conflicts even under SO_REUSEADDR.
     sk.set_state(TCP_LISTEN);
-    match get_port(&mut t, net, sk, addr, num, true) {
+    match get_port(net, sk, addr, num, true) {
         Ok(port) => {
             let mut i = sk.data().inner.lock();
             i.num = port;
@@ -229,8 +240,12 @@ pub(crate) fn listen(sk: &TcpSk, backlog: u32) -> Result {
             let old_role = core::mem::replace(&mut i.role, Role::Listen(ListenQueue::new(buf)));
             drop(i);
             sk.set_ack_backlog(0);
-            drop(t);
             drop(old_role);
+            // Findable by SYNs from now on (`__inet_hash`).
+            if let Err(e) = rt.tables.listen_hash(sk, addr, port) {
+                listen_stop(sk);
+                return Err(e);
+            }
             Ok(())
         }
         Err(e) => {
@@ -272,8 +287,9 @@ pub(crate) fn unbind(sk: &TcpSk) {
     if num == 0 {
         return;
     }
-    let rt = sk.net().data();
-    let entry = rt.tables.lock().bind_remove(num, sk);
+    let net = sk.net();
+    let rt = net.data();
+    let entry = rt.tables.bind_lock(net, &rt.ports, num).remove(sk);
     // The entry's sock reference is put here, outside the lock.
     drop(entry);
 }
@@ -292,38 +308,35 @@ fn child_forget(sk: &TcpSk) {
     sk.stop_timer(&sk.data().retrans_timer);
     sk.stop_timer(&sk.data().delack_timer);
     drop(role);
-    if let Some(t) = tuple {
-        unhash_established(sk, &t);
+    if tuple.is_some() {
+        // The ehash half of `inet_unhash`; the table's reference is
+        // dropped after the lock.
+        drop(sk.net().data().tables.ehash_remove(sk));
     }
     unbind(sk);
-}
-
-/// Takes `sk`'s connection `t` out of the ehash (the ehash half of
-/// `inet_unhash`), dropping the table's reference after the lock.
-fn unhash_established(sk: &TcpSk, t: &FourTuple) {
-    let old = sk
-        .net().data()
-        .tables
-        .lock()
-        .ehash_remove(t, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id()));
-    drop(old);
 }
 
 /// Stops listening (`inet_csk_listen_stop`): pending requests die, queued
 /// children are reset; the role becomes [`Role::Closed`].
 pub(crate) fn listen_stop(sk: &TcpSk) {
-    {
+    let qlen = {
         // Under the sock's lock, so the receive path, which checks LISTEN
-        // under the same lock before queueing a child, queues no more.
-        let _i = sk.data().inner.lock();
+        // under the same lock before it hashes a request or queues a
+        // child, does neither any more.
+        let i = sk.data().inner.lock();
         sk.set_state(TCP_CLOSE);
-    }
+        i.listen_queue().map_or(0, |q| q.syn_qlen)
+    };
     let rt = sk.net().data();
-    loop {
+    // Out of lhash2: no SYN finds it any more.
+    drop(rt.tables.listen_unhash(sk));
+    // Its requests die with it; with none (the count is exact under the
+    // lock above, and no more can come), the ehash need not be walked.
+    while qlen > 0 {
         let Ok(mut reqs) = KVec::with_capacity(32, GFP_KERNEL) else { break };
-        let done = rt.tables.lock().drain_requests(sk, &mut reqs);
+        let done = rt.tables.drain_requests(sk, &mut reqs);
         for r in reqs.iter() {
-            timer::cancel(r);
+            timer::stop(&**r, &r.data().timer);
         }
         drop(reqs);
         if done {
@@ -340,63 +353,63 @@ pub(crate) fn listen_stop(sk: &TcpSk) {
     drop(role);
 }
 
-impl TimerHandler for RequestSock {
-    fn expired(this: Arc<Self>) {
-        reqsk_timer_handler(this);
+impl SockTimerHandler for ReqTimer {
+    type Host = Req;
+
+    fn expired(req: ReqRef) {
+        reqsk_timer_handler(req);
     }
 }
 
 /// The SYN-ACK timer of a request (`reqsk_timer_handler`).
-fn reqsk_timer_handler(req: Arc<RequestSock>) {
-    let l = &req.listener;
+fn reqsk_timer_handler(req: ReqRef) {
+    let d = req.data();
+    let l = &d.listener;
     let net = l.net();
     let rt = net.data();
     let max_retries = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_SYNACK_RETRIES)).unwrap_or(5);
-    let mut t = rt.tables.lock();
-    // Unhashed meanwhile (listener closed, final ACK, RST): nothing to do.
-    match t.ehash_lookup(&req.tuple) {
-        Some(Ehash::Req(r)) if Arc::ptr_eq(&r, &req) => (),
-        _ => return,
-    }
+    let mut i = l.data().inner.lock();
     let listening = l.state() == TCP_LISTEN;
-    let (qlen, young) = {
-        let i = l.data().inner.lock();
-        i.listen_queue().map_or((0, 0), |q| (q.syn_qlen, q.syn_young))
-    };
-    let mut st = req.state.lock();
-    let d = reqsk_timer_decision(qlen, young, l.max_ack_backlog(), max_retries, st.num_timeout, 0, st.acked);
-    let mut expire = d.expire || !listening;
-    if !expire && d.resend {
-        let synack = crate::proto::tcp_output::synack_repr(&st, crate::sys::clock_ms());
-        if crate::tcp_output::transmit(net, &req.tuple, req.oif, &synack, &[], true).is_ok() {
-            st.num_retrans = st.num_retrans.saturating_add(1);
-            rt.inc(Mib::SynRetrans);
-        } else if !st.acked {
-            // inet_rtx_syn_ack failed and nothing was acked: give up.
-            expire = true;
+    let (qlen, young) = i.listen_queue().map_or((0, 0), |q| (q.syn_qlen, q.syn_young));
+    // Under the request's chain lock, and only if still hashed: unhashed
+    // meanwhile (listener closed, final ACK, RST), there is nothing to do.
+    let gone = rt.tables.with_req_hashed(&req, |g| {
+        let mut st = d.state.lock();
+        let dec = reqsk_timer_decision(qlen, young, l.max_ack_backlog(), max_retries, st.num_timeout, 0, st.acked);
+        let mut expire = dec.expire || !listening;
+        if !expire && dec.resend {
+            let synack = crate::proto::tcp_output::synack_repr(&st, crate::sys::clock_ms());
+            if crate::tcp_output::transmit(net, &d.tuple, d.oif, &synack, &[], true).is_ok() {
+                st.num_retrans = st.num_retrans.saturating_add(1);
+                rt.inc(Mib::SynRetrans);
+            } else if !st.acked {
+                // inet_rtx_syn_ack failed and nothing was acked: give up.
+                expire = true;
+            }
         }
-    }
-    if expire {
-        let old = t.ehash_remove(&req.tuple, |e| matches!(e, Ehash::Req(r) if Arc::ptr_eq(r, &req)));
-        if let Some(q) = l.data().inner.lock().listen_queue_mut() {
-            q.req_gone(st.num_timeout == 0);
+        if expire {
+            return Some((g.unhash(), st.num_timeout == 0));
         }
+        let first = st.num_timeout == 0;
+        st.num_timeout = st.num_timeout.saturating_add(1);
+        let ms = reqsk_timeout(st.num_timeout, TCP_RTO_MAX_MS);
         drop(st);
-        drop(t);
+        // Re-armed under the chain lock: whoever unhashes the request
+        // next takes the lock first and then stops this timer.
+        timer::reset(&*req, &d.timer, ms);
+        if first {
+            if let Some(q) = i.listen_queue_mut() {
+                q.syn_young = q.syn_young.saturating_sub(1);
+            }
+        }
+        None
+    });
+    if let Some(Some((old, young))) = gone {
+        if let Some(q) = i.listen_queue_mut() {
+            q.req_gone(young);
+        }
+        drop(i);
         rt.inc(Mib::ReqTimeouts);
         drop(old);
-        return;
     }
-    if st.num_timeout == 0 {
-        if let Some(q) = l.data().inner.lock().listen_queue_mut() {
-            q.syn_young = q.syn_young.saturating_sub(1);
-        }
-    }
-    st.num_timeout = st.num_timeout.saturating_add(1);
-    let ms = reqsk_timeout(st.num_timeout, TCP_RTO_MAX_MS);
-    drop(st);
-    // Re-armed under the tables lock: whoever unhashes the request next
-    // takes the lock first and then cancels this timer.
-    timer::arm(&req, ms);
-    drop(t);
 }

@@ -5,28 +5,38 @@
 //! its place in the ehash and its port's bind bucket (`tcp_time_wait()` in
 //! `tcp_minisocks` makes it; `inet_hashtables` hashes, kills and purges
 //! it). It answers segments as `tcp_timewait_state_process()` says and
-//! dies when its timer fires.
+//! dies when its timer fires. It is a mini sock (`sys::minisock`): a
+//! `sock_common` in state TCP_TIME_WAIT, from a TYPESAFE_BY_RCU cache.
 //!
 //! A timewait sock holds no netns or module reference, as in Linux: a
-//! netns's exit (and so module unload) purges them. What it holds is its
-//! tables (`H`, Linux's `tw_dr->hashinfo`), so that its timer can unhash it
-//! even when it fires late: a timewait sock never outlives the memory it
-//! points at.
+//! netns's exit (and so module unload) purges them, waiting for their
+//! timers. What it holds is its netns's map of held ports (`P`), so that
+//! its timer can release its port even after the netns began to go; the
+//! tables themselves outlive every netns.
 
 use crate::new_spinlock_bh;
 use crate::proto::tcp_timewait::TimeWaitSock;
 use crate::sys::lock::SpinLockBh;
-use crate::sys::timer::{Timer, TimerHandler};
+use crate::sys::timer::SockTimer;
 use crate::tcp_sock::{FourTuple, TcpSk};
+use core::sync::atomic::AtomicUsize;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-/// A timewait sock, hashed in the tables `H`.
+/// The handler of a timewait sock's timer (`tw_timer`): the end of
+/// TIME_WAIT (its code is with the tables, in `inet_hashtables`).
+pub(crate) struct TwTimer;
+
+/// A timewait sock's state; `P` is its netns's map of held ports.
 #[pin_data]
-pub(crate) struct TimeWait<H> {
+pub(crate) struct TimeWait<P> {
     pub(crate) tuple: FourTuple,
-    /// The tables it is hashed in (no netns reference: see above).
-    pub(crate) hashinfo: Arc<H>,
+    /// Its netns's map of held ports, and the netns's identity (no netns
+    /// reference: see above).
+    pub(crate) ports: Arc<P>,
+    pub(crate) net_id: usize,
+    /// Its index among the port's timewait holders.
+    pub(crate) bind_idx: AtomicUsize,
     /// What bind() conflicts read of the sock it replaced.
     pub(crate) reuse: bool,
     pub(crate) reuseport: bool,
@@ -34,29 +44,28 @@ pub(crate) struct TimeWait<H> {
     pub(crate) dev: i32,
     #[pin]
     pub(crate) state: SpinLockBh<TimeWaitSock>,
-    /// `tw_timer`: the end of TIME_WAIT.
     #[pin]
-    pub(crate) timer: Timer<TimeWait<H>>,
+    pub(crate) timer: SockTimer<TwTimer>,
 }
 
-impl<H: Send + Sync> TimeWait<H>
-where
-    Self: TimerHandler,
-{
-    /// The timewait sock replacing `sk`'s connection `tuple`.
-    pub(crate) fn new(sk: &TcpSk, tuple: FourTuple, hashinfo: Arc<H>, st: TimeWaitSock) -> Result<Arc<Self>> {
-        Arc::pin_init(
-            pin_init!(Self {
-                tuple,
-                hashinfo,
-                reuse: sk.reuse(),
-                reuseport: sk.reuseport(),
-                uid: sk.uid(),
-                dev: sk.bound_dev_if(),
-                state <- new_spinlock_bh!(st, "rust_tcp_timewait"),
-                timer <- Timer::new(),
-            }),
-            GFP_ATOMIC,
-        )
+impl<P: Send + Sync> TimeWait<P> {
+    /// The state of the timewait sock replacing `sk`'s connection `tuple`.
+    pub(crate) fn new(sk: &TcpSk, tuple: FourTuple, ports: Arc<P>, st: TimeWaitSock) -> impl PinInit<Self>
+    where
+        TwTimer: crate::sys::timer::SockTimerField,
+    {
+        let (net_id, reuse, reuseport, uid, dev) = (sk.net().id(), sk.reuse(), sk.reuseport(), sk.uid(), sk.bound_dev_if());
+        pin_init!(Self {
+            tuple,
+            ports,
+            net_id,
+            bind_idx: AtomicUsize::new(0),
+            reuse,
+            reuseport,
+            uid,
+            dev,
+            state <- new_spinlock_bh!(st, "rust_tcp_timewait"),
+            timer <- SockTimer::new(),
+        })
     }
 }

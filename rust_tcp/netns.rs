@@ -5,12 +5,12 @@
 //! ([`Hashinfo`]), the hash and ISN secrets, and the MIB counters. The
 //! crate root makes it the pernet state (`sys::net::NetData`).
 
-use crate::inet_hashtables::{Hashinfo, Tables};
-use crate::new_spinlock_bh;
+use crate::inet_hashtables::{Hashinfo, PortMap};
 use crate::proto::siphash::SipKey;
 use crate::proto::syncookies::SyncookieSecret;
 use crate::sys::net::{Net, SeqFile};
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use crate::sys::percpu::PerCpuCounters;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -82,40 +82,42 @@ pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
 
 /// Per-netns state.
 pub(crate) struct RtcpNet {
-    /// Shared by the receive path (softirq) and system calls, and held by
-    /// every timewait sock (which holds no netns reference).
+    /// The module's tables (shared by every netns).
     pub(crate) tables: Arc<Hashinfo>,
+    /// The ports rust_tcp socks hold here, read locklessly by the hook.
+    pub(crate) ports: Arc<PortMap>,
     /// The secret of ISNs and timestamp offsets (`net_secret`) and of
     /// listener flow hashes.
     pub(crate) seq_key: SipKey,
     /// The syncookie secrets (`syncookie_secret[2]`).
     pub(crate) cookie_secret: SyncookieSecret,
     socks: AtomicUsize,
-    mib: [AtomicU64; MIB_COUNT],
+    /// Per-CPU, as Linux's `net->mib.tcp_statistics`.
+    mib: PerCpuCounters<MIB_COUNT>,
 }
 
 impl RtcpNet {
     /// A new netns's state, with fresh secrets.
-    pub(crate) fn new() -> Result<Self> {
+    pub(crate) fn new(tables: &Arc<Hashinfo>) -> Result<Self> {
         let key = |k: [u64; 2]| SipKey::new(k);
-        let tables = Tables::new(key(crate::sys::random_key()))?;
         Ok(Self {
-            tables: Arc::pin_init(new_spinlock_bh!(tables, "rust_tcp_net_tables"), GFP_KERNEL)?,
+            tables: tables.clone(),
+            ports: PortMap::new()?,
             seq_key: key(crate::sys::random_key()),
             cookie_secret: SyncookieSecret::new([key(crate::sys::random_key()), key(crate::sys::random_key())]),
             socks: AtomicUsize::new(0),
-            mib: [const { AtomicU64::new(0) }; MIB_COUNT],
+            mib: PerCpuCounters::new()?,
         })
     }
 
     /// Counts one event.
     pub(crate) fn inc(&self, m: Mib) {
-        self.mib[m as usize].fetch_add(1, Ordering::Relaxed);
+        self.mib.inc(m as usize);
     }
 
     /// A counter's value.
     pub(crate) fn get(&self, m: usize) -> u64 {
-        self.mib.get(m).map_or(0, |c| c.load(Ordering::Relaxed))
+        self.mib.sum(m)
     }
 
     /// A sock of this netns was created.
@@ -131,9 +133,10 @@ impl RtcpNet {
     /// The netns is going away: its timewait socks go
     /// (`inet_twsk_purge`); every sock holds a netns reference, so none may
     /// be left, and so no other table entry either.
-    pub(crate) fn exit(&self) {
-        crate::inet_hashtables::purge_tw(&self.tables);
-        let socks = self.socks.load(Ordering::Relaxed);
+    pub(crate) fn exit(net: &NetNs) {
+        let rt = net.data();
+        rt.tables.purge_tw(net, &rt.ports);
+        let socks = rt.socks.load(Ordering::Relaxed);
         if socks != 0 {
             pr_err!("netns exit with {} socks left\n", socks);
         }

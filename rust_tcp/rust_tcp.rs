@@ -24,6 +24,7 @@
 #![deny(unsafe_code)]
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 mod af_rust_tcp;
 mod chunks;
@@ -84,12 +85,14 @@ impl SockData for TcpSock {
 }
 
 impl NetData for RtcpNet {
-    fn new() -> impl PinInit<Self, Error> {
-        sys::alloc::init_from_result(RtcpNet::new())
+    type Global = inet_hashtables::Hashinfo;
+
+    fn new(tables: &Arc<Self::Global>) -> impl PinInit<Self, Error> {
+        sys::alloc::init_from_result(RtcpNet::new(tables))
     }
 
     fn exit(net: &Net<Self>) {
-        net.data().exit();
+        RtcpNet::exit(net);
     }
 
     fn rcv(net: &Net<Self>, skb: &mut RxSkb) -> Verdict {
@@ -110,7 +113,8 @@ impl kernel::Module for RustTcp {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let family = sys::socket::family_param();
         inet_hashtables::init_table_perturb();
-        let reg = sys::Registration::new(family, module).inspect_err(|e| {
+        let tables = Arc::new(inet_hashtables::Hashinfo::new()?, GFP_KERNEL)?;
+        let reg = sys::Registration::new(family, module, tables).inspect_err(|e| {
             pr_err!("cannot register family {}: error {}\n", family, e.to_errno());
         })?;
         pr_info!("registered socket family {}\n", family);

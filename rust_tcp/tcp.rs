@@ -10,7 +10,7 @@
 use crate::chunks::KStore;
 use crate::errno::{errno_value, from_value, to_error};
 use crate::inet_connection_sock::{listen_stop, unbind};
-use crate::inet_hashtables::{BindEntry, Ehash, Tables};
+use crate::inet_hashtables::BindEntry;
 use crate::netns::Mib;
 use crate::proto::errno::Errno;
 use crate::proto::sock::SkbOverhead;
@@ -25,7 +25,7 @@ use crate::sys::sock::{
 };
 use crate::sys::socket::{msg, Msg};
 use crate::tcp_output::{send_active_reset, SockTx};
-use crate::tcp_sock::{now, Role, TcpInner, TcpSk, TcpSock};
+use crate::tcp_sock::{now, Role, SockRef, TcpInner, TcpSk, TcpSock};
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
 
@@ -33,23 +33,28 @@ use kernel::prelude::*;
 /// locks (a `SockRef` must not be put under its own sock's lock).
 #[must_use]
 pub(crate) struct Unhashed {
-    _ehash: Option<Ehash>,
+    _ehash: Option<SockRef>,
     _bound: Option<BindEntry>,
 }
 
-/// `tcp_set_state(sk, TCP_CLOSE)` under the tables lock and the sock's
-/// lock: out of the ehash, and the port released unless bind() chose it
+/// Releases the port `sk` holds (`inet_put_port`), under the sock's lock
+/// (which comes before the tables' in the lock order).
+fn put_port(sk: &TcpSk, i: &mut TcpInner) -> Option<BindEntry> {
+    let net = sk.net();
+    let rt = net.data();
+    let num = core::mem::replace(&mut i.num, 0);
+    rt.tables.bind_lock(net, &rt.ports, num).remove(sk)
+}
+
+/// `tcp_set_state(sk, TCP_CLOSE)` under the sock's lock: out of the
+/// ehash, and the port released unless bind() chose it
 /// (`SOCK_BINDPORT_LOCK`); an active open is forgotten (a synchronised
 /// connection's state stays: its unread bytes remain readable).
-pub(crate) fn set_close_locked(sk: &TcpSk, t: &mut Tables, i: &mut TcpInner) -> Unhashed {
-    let e = i
-        .tuple
-        .take()
-        .and_then(|tu| t.ehash_remove(&tu, |e| matches!(e, Ehash::Est(s) if s.id() == sk.id())));
+pub(crate) fn set_close_locked(sk: &TcpSk, i: &mut TcpInner) -> Unhashed {
+    let e = i.tuple.take().and_then(|_| sk.net().data().tables.ehash_remove(sk));
     let mut bound = None;
     if sk.userlocks() & SOCK_BINDPORT_LOCK == 0 && i.num != 0 {
-        bound = t.bind_remove(i.num, sk);
-        i.num = 0;
+        bound = put_port(sk, i);
     }
     if matches!(i.role, Role::Connecting(_)) {
         i.role = Role::Closed;
@@ -69,7 +74,6 @@ pub(crate) fn set_close_locked(sk: &TcpSk, t: &mut Tables, i: &mut TcpInner) -> 
 pub(crate) fn tcp_done(sk: &TcpSk, err: Option<Errno>) {
     let rt = sk.net().data();
     let unhashed = {
-        let mut t = rt.tables.lock();
         let mut i = sk.data().inner.lock();
         let state = sk.state();
         if state == TCP_CLOSE || state == TCP_LISTEN {
@@ -83,10 +87,9 @@ pub(crate) fn tcp_done(sk: &TcpSk, err: Option<Errno>) {
         if let Some(e) = err {
             sk.write_err(errno_value(e));
         }
-        let mut u = set_close_locked(sk, &mut t, &mut i);
+        let mut u = set_close_locked(sk, &mut i);
         if sk.dead() && i.num != 0 {
-            u._bound = t.bind_remove(i.num, sk);
-            i.num = 0;
+            u._bound = put_port(sk, &mut i);
         }
         sk.set_shutdown(SHUTDOWN_MASK);
         if let Some(c) = i.conn_mut() {
@@ -120,11 +123,9 @@ pub(crate) fn disconnect(sk: &TcpSk) {
     if let Some(e) = d.err {
         sk.write_err(errno_value(e));
     }
-    let rt = sk.net().data();
     let unhashed = {
-        let mut t = rt.tables.lock();
         let mut i = sk.data().inner.lock();
-        let u = (old != TCP_CLOSE).then(|| set_close_locked(sk, &mut t, &mut i));
+        let u = (old != TCP_CLOSE).then(|| set_close_locked(sk, &mut i));
         if sk.userlocks() & SOCK_BINDADDR_LOCK == 0 {
             i.rcv_saddr = [0; 4];
         }

@@ -9,7 +9,10 @@
 //! TCP untouched (the netfilter verdict is ACCEPT).
 
 use crate::errno::to_error;
-use crate::inet_hashtables::{BindEntry, Ehash, Tables, Tw};
+use crate::inet_hashtables::{Req, ReqRef, TwRef};
+use crate::proto::tcp_states::TCP_NEW_SYN_RECV;
+use crate::sys::inet_hash::Hashed;
+use crate::sys::minisock::CommonInit;
 use crate::netns::{Mib, NetNs};
 use crate::proto::af_inet::{check_connect, RouteKind};
 use crate::proto::checksum::tcp_v4_verify;
@@ -17,7 +20,7 @@ use crate::proto::ip_hdr::parse_ipv4;
 use crate::proto::request_sock::RequestSock as ReqState;
 use crate::proto::secure_seq::{secure_tcp_seq_and_ts_off, secure_tcp_ts_off};
 use crate::proto::seq::SeqNum;
-use crate::proto::siphash::{siphash_3u32, SipKey};
+use crate::proto::siphash::siphash_3u32;
 use crate::proto::syncookies::{
     cookie_ecn_ok, cookie_request_from_ack, cookie_request_from_syn, synq_no_recent_overflow, synq_overflow, tcp_cookie_time,
     CookieAck, CookieAckCtx, CookieSynCtx,
@@ -30,6 +33,7 @@ use crate::proto::tcp_minisocks::{check_req, child_init, syn_recv_overflow, Chec
 use crate::proto::tcp_output::{synack_repr, tcp_win_from_space, TCP_DEFAULT_SCALING_RATIO};
 use crate::proto::tcp_params::ListenerParams;
 use crate::proto::tcp_states::{TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN, TCP_SYN_SENT};
+use crate::proto::inet_hashtables::BindBucket;
 use crate::request_sock::RequestSock;
 use crate::sys::net::{Sysctl, Verdict};
 use crate::sys::skb::RxSkb;
@@ -37,8 +41,7 @@ use crate::sys::sock::SOCK_RCVBUF_LOCK;
 use crate::sys::timer;
 use crate::sysctl::{full_space, syn_sysctls};
 use crate::tcp_output::{send_reset, transmit};
-use crate::tcp_sock::{FourTuple, ListenQueue, SockRef, TcpSk};
-use kernel::sync::Arc;
+use crate::tcp_sock::{FourTuple, SockRef, TcpSk};
 
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_ICMP: u8 = 1;
@@ -54,9 +57,9 @@ struct SynEcn {
 
 enum Owner {
     Listener(SockRef),
-    Req(Arc<RequestSock>),
+    Req(ReqRef),
     Est(SockRef),
-    Tw(Arc<Tw>),
+    Tw(TwRef),
 }
 
 /// Entry from the LOCAL_IN hook: is this segment ours, and what to do.
@@ -72,16 +75,17 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
         return Verdict::Accept;
     };
     let rt = net.data();
-    let owner = {
-        let t = rt.tables.lock();
-        match t.ehash_lookup(&tuple) {
-            Some(Ehash::Req(r)) => Some(Owner::Req(r)),
-            Some(Ehash::Est(s)) => Some(Owner::Est(s)),
-            Some(Ehash::Tw(tw)) => Some(Owner::Tw(tw)),
-            None => {
-                listener_of(&t, &rt.seq_key, &tuple, iif).map(Owner::Listener)
-            }
-        }
+    // No rust_tcp sock holds the port: the kernel's TCP's segment, let go
+    // at the cost of one load (no lock, no hash).
+    if !rt.ports.held(tuple.lport) {
+        return Verdict::Accept;
+    }
+    // No lock: RCU lookups, a reference taken on what is found.
+    let owner = match rt.tables.lookup_established(net, &tuple) {
+        Some(Hashed::Req(r)) => Some(Owner::Req(r)),
+        Some(Hashed::Sock(s)) => Some(Owner::Est(s)),
+        Some(Hashed::Tw(tw)) => Some(Owner::Tw(tw)),
+        None => listener_of(net, &tuple, iif).map(Owner::Listener),
     };
     let Some(owner) = owner else {
         return Verdict::Accept;
@@ -120,7 +124,7 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
             if let Some(isn) = crate::tcp_minisocks::tcp_timewait_state_process(net, &tw, &seg) {
                 // A new SYN for a 4-tuple in TIME_WAIT (TCP_TW_SYN): the
                 // timewait sock is gone; a listener may take it.
-                let l = listener_of(&rt.tables.lock(), &rt.seq_key, &tuple, iif);
+                let l = listener_of(net, &tuple, iif);
                 if let Some(l) = l {
                     return listener_rcv_isn(net, &l, &seg, &tuple, iif, ecn, Some(isn));
                 }
@@ -133,14 +137,15 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
 
 /// The listener for `tuple` (`__inet_lookup_listener`), a SO_REUSEPORT
 /// group chosen from by a keyed hash of the 4-tuple.
-fn listener_of(t: &Tables, key: &SipKey, tuple: &FourTuple, iif: i32) -> Option<SockRef> {
+fn listener_of(net: &NetNs, tuple: &FourTuple, iif: i32) -> Option<SockRef> {
+    let rt = net.data();
     let h = siphash_3u32(
         u32::from_ne_bytes(tuple.raddr),
         u32::from_ne_bytes(tuple.laddr),
         (u32::from(tuple.rport) << 16) | u32::from(tuple.lport),
-        key,
+        &rt.seq_key,
     ) as u32;
-    t.lookup_listener(tuple.laddr, tuple.lport, iif, h)
+    rt.tables.lookup_listener(net, tuple.laddr, tuple.lport, iif, h)
 }
 
 /// An ICMP error quoting a segment of one of our connections
@@ -163,8 +168,11 @@ fn icmp_rcv(net: &NetNs, skb: &mut RxSkb) {
         raddr: e.raddr,
         rport: e.rport,
     };
-    let owner = net.data().tables.lock().ehash_lookup(&tuple);
-    if let Some(Ehash::Est(sk)) = owner {
+    if !net.data().ports.held(tuple.lport) {
+        return;
+    }
+    let owner = net.data().tables.lookup_established(net, &tuple);
+    if let Some(Hashed::Sock(sk)) = owner {
         crate::tcp_input::icmp_err(&sk, e.seq, e.errno);
     }
 }
@@ -367,32 +375,41 @@ fn conn_request(
     let mut st = ReqState::from_syn(seg, t.laddr, t.raddr, &params, &sysctls, SeqNum(isn), ts_off);
     st.ecn_ok = ecn_ok;
     let synack = synack_repr(&st, now);
-    let Ok(req) = RequestSock::new(l.into(), *t, oif, st) else {
+    let key = CommonInit {
+        laddr: t.laddr,
+        lport: t.lport,
+        raddr: t.raddr,
+        rport: t.rport,
+        bound_dev_if: oif,
+        state: TCP_NEW_SYN_RECV,
+    };
+    let Ok(req) = rt.tables.req_cache.alloc(net, &key, RequestSock::new(l.into(), *t, oif, st)) else {
         rt.inc(Mib::ListenDrops);
         return;
     };
     {
-        let mut tables = rt.tables.lock();
-        // Checked again under the tables lock: a listener closing now has
-        // drained its requests, and must not get a new one.
+        // Under the listener's lock, checked LISTEN: a listener closing
+        // sets CLOSE under this lock and then drains its requests, so it
+        // finds this one, or this one is never made.
         let mut i = l.data().inner.lock();
         let Some(q) = i.listen_queue_mut() else { return };
-        if l.state() != TCP_LISTEN || tables.ehash_insert(*t, Ehash::Req(req.clone())).is_err() {
+        if l.state() != TCP_LISTEN || rt.tables.ehash_insert_req(net, &req).is_err() {
             return;
         }
         q.syn_qlen += 1;
         q.syn_young += 1;
-        // Armed under the lock that hashed it, so an unhash (which takes
-        // the lock first) always finds the timer to cancel.
-        timer::arm(&req, TCP_TIMEOUT_INIT_MS);
+        // Armed while still the listener's, before any unhash can run
+        // (those take the listener's lock first, and cancel it).
+        timer::reset(&*req, &req.data().timer, TCP_TIMEOUT_INIT_MS);
     }
     let _ = transmit(net, t, oif, &synack, &[], true);
 }
 
 /// A segment for a request sock (`tcp_check_req`).
-fn request_rcv(net: &NetNs, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Verdict {
+fn request_rcv(net: &NetNs, req: ReqRef, seg: &TcpSegment<'_>) -> Verdict {
     let rt = net.data();
-    let l = &req.listener;
+    let d = req.data();
+    let l = &d.listener;
     let now = crate::sys::clock_ms();
     let ctx = CheckReqCtx {
         now,
@@ -400,7 +417,7 @@ fn request_rcv(net: &NetNs, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Verd
         tcp_timestamps: u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1),
         defer_accept: 0,
     };
-    let mut action = check_req(&mut req.state.lock(), seg, &ctx);
+    let mut action = check_req(&mut d.state.lock(), seg, &ctx);
     if let CheckReqAction::CreateChild(_) = action {
         if crate::proto::inet_connection_sock::sk_acceptq_is_full(l.ack_backlog(), l.max_ack_backlog()) {
             // The accept queue is full: drop the ACK and let the SYN-ACK
@@ -408,63 +425,60 @@ fn request_rcv(net: &NetNs, req: Arc<RequestSock>, seg: &TcpSegment<'_>) -> Verd
             rt.inc(Mib::ListenOverflows);
             rt.inc(Mib::ListenDrops);
             let abort = net.sysctl(Sysctl::RUST_TCP_SYSCTL_ABORT_ON_OVERFLOW) != 0;
-            action = syn_recv_overflow(&mut req.state.lock(), abort);
+            action = syn_recv_overflow(&mut d.state.lock(), abort);
         }
     }
     match action {
         CheckReqAction::Drop | CheckReqAction::DeferAcceptDrop => (),
         CheckReqAction::ResendSynAck => {
-            let synack = synack_repr(&req.state.lock(), now);
-            if transmit(net, &req.tuple, req.oif, &synack, &[], true).is_ok() {
+            let synack = synack_repr(&d.state.lock(), now);
+            if transmit(net, &d.tuple, d.oif, &synack, &[], true).is_ok() {
                 rt.inc(Mib::SynRetrans);
             }
         }
         CheckReqAction::SendAck | CheckReqAction::ChallengeAck => {
-            let ack = reqsk_ack_repr(&req.state.lock(), now);
-            let _ = transmit(net, &req.tuple, req.oif, &ack, &[], true);
+            let ack = reqsk_ack_repr(&d.state.lock(), now);
+            let _ = transmit(net, &d.tuple, d.oif, &ack, &[], true);
         }
-        CheckReqAction::SendRst => reset(net, &req.tuple, req.oif, seg),
+        CheckReqAction::SendRst => reset(net, &d.tuple, d.oif, seg),
         CheckReqAction::DropRequest { send_rst } => {
             drop_request(net, &req);
             if send_rst {
-                reset(net, &req.tuple, req.oif, seg);
+                reset(net, &d.tuple, d.oif, seg);
             }
         }
-        CheckReqAction::CreateChild(init) => create_child(net, &req, &init),
+        CheckReqAction::CreateChild(init) => make_child(net, l, &d.tuple, &init, Some(&req)),
     }
     Verdict::Consumed
 }
 
-/// Takes a request out of the SYN queue for good.
-fn drop_request(net: &NetNs, req: &Arc<RequestSock>) {
+/// Takes a request out of the SYN queue for good
+/// (`inet_csk_reqsk_queue_drop`).
+fn drop_request(net: &NetNs, req: &Req) {
     let rt = net.data();
+    let d = req.data();
     let old = {
-        let mut t = rt.tables.lock();
-        let old = t.ehash_remove(&req.tuple, |e| matches!(e, Ehash::Req(r) if Arc::ptr_eq(r, req)));
+        let mut i = d.listener.data().inner.lock();
+        let old = rt.tables.ehash_remove_req(req);
         if old.is_some() {
-            let young = req.state.lock().num_timeout == 0;
-            if let Some(q) = req.listener.data().inner.lock().listen_queue_mut() {
+            let young = d.state.lock().num_timeout == 0;
+            if let Some(q) = i.listen_queue_mut() {
                 q.req_gone(young);
             }
         }
         old
     };
     if old.is_some() {
-        timer::cancel(req);
+        timer::stop(req, &d.timer);
     }
-}
-
-/// The final ACK made it: a child sock replaces the request in the ehash
-/// and joins the listener's accept queue (`tcp_v4_syn_recv_sock`,
-/// `inet_csk_complete_hashdance`).
-fn create_child(net: &NetNs, req: &Arc<RequestSock>, init: &ChildInit) {
-    make_child(net, &req.listener, &req.tuple, init, Some(req));
-    timer::cancel(req);
+    drop(old);
 }
 
 /// Makes the child sock of a completed handshake on `t` and queues it on
-/// listener `l`: in place of request `req`, or (a cookie) of nothing.
-fn make_child(net: &NetNs, l: &TcpSk, t: &FourTuple, init: &ChildInit, req: Option<&Arc<RequestSock>>) {
+/// listener `l`: in place of request `req` in the ehash
+/// (`tcp_v4_syn_recv_sock`, `inet_csk_complete_hashdance`), or (a cookie)
+/// of nothing.
+fn make_child(net: &NetNs, l: &TcpSk, t: &FourTuple, init: &ChildInit, req: Option<&Req>) {
     let rt = net.data();
     let Ok(child) = l.alloc_child() else {
         rt.inc(Mib::ListenDrops);
@@ -488,69 +502,82 @@ fn make_child(net: &NetNs, l: &TcpSk, t: &FourTuple, init: &ChildInit, req: Opti
         }
     }
     child.set_state(TCP_ESTABLISHED);
-    let mut tables = rt.tables.lock();
-    // The request may have been dropped meanwhile (timer, listener close).
-    let still = match req {
-        Some(r) => matches!(tables.ehash_lookup(t), Some(Ehash::Req(x)) if Arc::ptr_eq(&x, r)),
-        None => true,
-    };
-    if !still || l.state() != TCP_LISTEN {
-        drop(tables);
-        child.set_state(TCP_CLOSE);
-        return;
-    }
-    // The child holds the listener's port too (__inet_inherit_port).
-    let entry = BindEntry {
-        addr: t.laddr,
-        sk: child.clone(),
-    };
-    if tables.bind_insert(t.lport, entry, |_| ()).is_err() {
-        drop(tables);
+    // The child holds the listener's port too (__inet_inherit_port); not
+    // yet findable, so the port comes first.
+    if rt.tables.bind_lock(net, &rt.ports, t.lport).insert(t.laddr, &child, BindBucket::new(), |_| ()).is_err() {
         child.set_state(TCP_CLOSE);
         rt.inc(Mib::ListenDrops);
         return;
     }
-    let old = match req {
-        Some(_) => tables.ehash_replace(t, Ehash::Est(child.clone())),
-        None => {
-            if tables.ehash_insert(*t, Ehash::Est(child.clone())).is_err() {
-                let e = tables.bind_remove(t.lport, &child);
-                drop(tables);
-                drop(e);
-                child.set_state(TCP_CLOSE);
-                return;
-            }
-            None
-        }
+    let abandon = |child: &TcpSk| {
+        let e = rt.tables.ehash_remove(child);
+        let b = rt.tables.bind_lock(net, &rt.ports, t.lport).remove(child);
+        child.set_state(TCP_CLOSE);
+        drop((e, b));
     };
-    let young = req.map(|r| r.state.lock().num_timeout == 0);
-    {
-        let mut i = l.data().inner.lock();
-        let q: Option<&mut ListenQueue> = i.listen_queue_mut();
-        if let (Some(q), Some(young)) = (q, young) {
-            q.req_gone(young);
-        }
-        // Room was reserved at listen() (capacity backlog + 1) and checked
-        // by sk_acceptq_is_full before; only a race with another CPU can
-        // find it full, and then the child goes as if never made.
-        let queued = i.listen_queue_mut().map(|q| q.accept_queue.push(child.clone()));
-        if matches!(queued, Some(Ok(()))) {
-            l.set_ack_backlog(l.ack_backlog() + 1);
-        } else {
-            drop(i);
-            let e = tables.ehash_remove(t, |e| matches!(e, Ehash::Est(s) if s.id() == child.id()));
-            let b = tables.bind_remove(t.lport, &child);
-            drop(tables);
-            drop((e, b, old));
-            child.set_state(TCP_CLOSE);
-            rt.inc(Mib::ListenOverflows);
-            return;
-        }
+    let mut i = l.data().inner.lock();
+    // Closed meanwhile: no more children (listen_stop sets CLOSE under
+    // this lock before it empties the queue).
+    if l.state() != TCP_LISTEN {
+        drop(i);
+        abandon(&child);
+        return;
     }
-    drop(tables);
+    let (hashed, old) = match req {
+        Some(r) => {
+            let young = r.data().state.lock().num_timeout == 0;
+            // The request may have been dropped meanwhile (timer, RST):
+            // then no child either.
+            let res = rt.tables.with_req_hashed(r, |g| rt.tables.replace_req(g, &child));
+            match res {
+                Some((true, old)) => {
+                    if let Some(q) = i.listen_queue_mut() {
+                        q.req_gone(young);
+                    }
+                    (true, old)
+                }
+                Some((false, old)) => {
+                    if old.is_some() {
+                        if let Some(q) = i.listen_queue_mut() {
+                            q.req_gone(young);
+                        }
+                    }
+                    (false, old)
+                }
+                None => (false, None),
+            }
+        }
+        None => (rt.tables.ehash_insert(net, t, &child).is_ok(), None),
+    };
+    if !hashed {
+        drop(i);
+        abandon(&child);
+        if let Some(r) = req.filter(|_| old.is_some()) {
+            timer::stop(r, &r.data().timer);
+        }
+        drop(old);
+        return;
+    }
+    // Room was reserved at listen() (capacity backlog + 1) and checked
+    // by sk_acceptq_is_full before; only a race with another CPU can
+    // find it full, and then the child goes as if never made.
+    let queued = i.listen_queue_mut().map(|q| q.accept_queue.push(child.clone()));
+    if matches!(queued, Some(Ok(()))) {
+        l.set_ack_backlog(l.ack_backlog() + 1);
+        drop(i);
+    } else {
+        drop(i);
+        abandon(&child);
+        rt.inc(Mib::ListenOverflows);
+    }
+    if let Some(r) = req {
+        timer::stop(r, &r.data().timer);
+    }
     drop(old);
-    rt.inc(Mib::PassiveOpens);
-    l.data_ready();
+    if matches!(queued, Some(Ok(()))) {
+        rt.inc(Mib::PassiveOpens);
+        l.data_ready();
+    }
 }
 
 /// `tcp_v4_connect()`: route, source address, local port and 4-tuple,
@@ -571,9 +598,8 @@ pub(crate) fn v4_connect(sk: &TcpSk, raw: &[u8], addr_len: usize) -> kernel::err
     let saddr = if bound_addr == [0; 4] { route.saddr } else { bound_addr };
     let daddr = route.daddr;
     sk.set_state(TCP_SYN_SENT);
-    let (tuple, tw_recycled) = {
-        let mut t = rt.tables.lock();
-        match crate::inet_hashtables::inet_hash_connect(&mut t, net, &rt.seq_key, sk, saddr, daddr, dport, bound_port) {
+    let (tuple, tw_recycled) =
+        match crate::inet_hashtables::inet_hash_connect(&rt.tables, net, &rt.ports, &rt.seq_key, sk, saddr, daddr, dport, bound_port) {
             Ok((port, reuse)) => {
                 let mut i = sk.data().inner.lock();
                 let tuple = FourTuple {
@@ -592,8 +618,7 @@ pub(crate) fn v4_connect(sk: &TcpSk, raw: &[u8], addr_len: usize) -> kernel::err
                 sk.set_state(TCP_CLOSE);
                 return Err(e);
             }
-        }
-    };
+        };
     let timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
     let s = secure_tcp_seq_and_ts_off(saddr, daddr, tuple.lport, dport, &rt.seq_key, timestamps, crate::sys::real_ns());
     let params = ConnectParams {

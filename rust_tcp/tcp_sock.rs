@@ -15,6 +15,7 @@ use crate::proto::tcp_connect::ClientSock;
 use crate::sys::lock::SpinLockBh;
 use crate::sys::sock::Sock;
 use crate::sys::timer::SockTimer;
+use core::sync::atomic::AtomicUsize;
 use kernel::prelude::*;
 use kernel::alloc::KVec;
 use kernel::types::ARef;
@@ -178,14 +179,17 @@ pub(crate) struct DelackTimer;
 /// A rust_tcp sock's state.
 #[pin_data]
 pub(crate) struct TcpSock {
-    /// Lock order: the socket lock (lock_sock), then the netns tables, then
-    /// this. Softirq code takes the tables and this, never the socket lock.
+    /// Lock order: the socket lock (lock_sock), then this, then the tables
+    /// (`inet_hashtables`). Softirq code never takes the socket lock.
     #[pin]
     pub(crate) inner: SpinLockBh<TcpInner>,
     #[pin]
     pub(crate) retrans_timer: SockTimer<RetransmitTimer>,
     #[pin]
     pub(crate) delack_timer: SockTimer<DelackTimer>,
+    /// Its index among its bind bucket's owners (`inet_hashtables`), so
+    /// releasing the port does not search them.
+    pub(crate) bind_idx: AtomicUsize,
 }
 
 crate::impl_sock_timer!(TcpSock, retrans_timer, RetransmitTimer);
@@ -212,6 +216,7 @@ impl TcpSock {
             ),
             retrans_timer <- SockTimer::new(),
             delack_timer <- SockTimer::new(),
+            bind_idx: AtomicUsize::new(0),
         })
     }
 }

@@ -13,10 +13,10 @@ use crate::proto::tcp_timer::{syn_retries, SynTimerCtx, SynTimerStep};
 use crate::sys::net::Sysctl;
 use crate::sys::sock::SHUTDOWN_MASK;
 use crate::sys::timer::SockTimerHandler;
-use crate::tcp_sock::{DelackTimer, RetransmitTimer, SockRef, TcpSock};
+use crate::tcp_sock::{DelackTimer, RetransmitTimer, SockRef, TcpSk};
 
 impl SockTimerHandler for RetransmitTimer {
-    type Data = TcpSock;
+    type Host = TcpSk;
 
     /// `tcp_retransmit_timer()`, and the SYN timer of an active open.
     fn expired(sk: SockRef) {
@@ -33,8 +33,8 @@ impl SockTimerHandler for RetransmitTimer {
         let linear = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_SYN_LINEAR_TIMEOUTS)).unwrap_or(4);
         let now = crate::sys::clock_ms();
         let oif = sk.bound_dev_if();
-        // The tables first (lock order): giving up unhashes the sock.
-        let mut t = rt.tables.lock();
+        // Giving up unhashes the sock, under this lock (which comes before
+        // the tables' in the lock order).
         let mut i = sk.data().inner.lock();
         let state = sk.state();
         // Connected, closed or disconnected meanwhile: nothing to resend.
@@ -52,7 +52,6 @@ impl SockTimerHandler for RetransmitTimer {
         let Some(cs) = i.connecting_mut() else { return };
         match cs.on_timer(&ctx) {
             SynTimerStep::Retransmit => {
-                drop(t);
                 let repr = cs.retransmit_repr(now, &sysctls);
                 let next = cs.rtx.after_retransmit(false, &ctx);
                 let id = i.next_ip_id();
@@ -67,10 +66,9 @@ impl SockTimerHandler for RetransmitTimer {
             SynTimerStep::Expire => {
                 // tcp_write_err(): ETIMEDOUT, tcp_done().
                 sk.write_err(errno_value(Errno::TimedOut));
-                let unhashed = crate::tcp::set_close_locked(&sk, &mut t, &mut i);
+                let unhashed = crate::tcp::set_close_locked(&sk, &mut i);
                 sk.set_shutdown(SHUTDOWN_MASK);
                 drop(i);
-                drop(t);
                 rt.inc(Mib::AttemptFails);
                 sk.state_change();
                 sk.error_report();
@@ -82,7 +80,7 @@ impl SockTimerHandler for RetransmitTimer {
 }
 
 impl SockTimerHandler for DelackTimer {
-    type Data = TcpSock;
+    type Host = TcpSk;
 
     /// `tcp_delack_timer()`.
     fn expired(sk: SockRef) {

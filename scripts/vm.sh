@@ -52,6 +52,11 @@ trap 'rm -rf "$out"' EXIT
 } > "$out/env"
 console="${log:-$out/console}"
 
+# One guest at a time on this host: a second guest (or a build) halves
+# both, and timing-sensitive tests then fail. Waits for the one running.
+exec 9>"${RUST_TCP_VM_LOCK:-/tmp/rust_tcp-vm.lock}"
+flock 9
+
 # -no-reboot: the guest's `reboot -f` ends QEMU (tinyconfig has no ACPI
 # poweroff). panic=-1 turns a panic into such a reboot.
 set +e

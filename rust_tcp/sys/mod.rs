@@ -12,9 +12,12 @@
 
 pub(crate) mod bindings;
 pub(crate) mod alloc;
+pub(crate) mod inet_hash;
 pub(crate) mod kvec;
 pub(crate) mod lock;
+pub(crate) mod minisock;
 pub(crate) mod net;
+pub(crate) mod percpu;
 pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod socket;
@@ -40,8 +43,13 @@ pub(crate) struct Registration<T: StreamOps> {
 static REGISTERED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 impl<T: StreamOps> Registration<T> {
-    /// Registers family number `family` (1..NPROTO-1).
-    pub(crate) fn new(family: i32, module: &'static ThisModule) -> Result<Self> {
+    /// Registers family number `family` (1..NPROTO-1), the protocol's
+    /// shared state `global` handed to each netns's.
+    pub(crate) fn new(
+        family: i32,
+        module: &'static ThisModule,
+        global: kernel::sync::Arc<<<T::Data as SockData>::Net as net::NetData>::Global>,
+    ) -> Result<Self> {
         if family <= 0 || family >= bindings::NPROTO as i32 {
             return Err(EINVAL);
         }
@@ -52,7 +60,7 @@ impl<T: StreamOps> Registration<T> {
         // and pernet state exist before the family can create a socket.
         let r = unsafe {
             ProtoRegistration::new().and_then(|proto| {
-                let pernet = PernetRegistration::new()?;
+                let pernet = PernetRegistration::new(global)?;
                 let family = FamilyRegistration::new(family, module)?;
                 Ok(Self {
                     _family: family,
@@ -114,4 +122,18 @@ pub(crate) fn real_ns() -> u64 {
 pub(crate) fn jiffies64() -> (u64, u32) {
     // SAFETY: no preconditions.
     unsafe { (bindings::rust_tcp_glue_jiffies64(), bindings::rust_tcp_glue_hz()) }
+}
+
+/// The `thash_entries` module parameter (0: size tables from memory).
+pub(crate) fn inet_hash_param() -> u32 {
+    // SAFETY: reads a module parameter.
+    unsafe { bindings::rust_tcp_glue_thash_entries() }
+}
+
+/// Slots for a hash table sized as `alloc_large_system_hash` sizes
+/// Linux's: one per 2^`scale` bytes of memory, at most `max`, a power of
+/// two; `param`, if not 0, instead.
+pub(crate) fn hash_entries(param: u32, scale: u32, max: u32) -> u32 {
+    // SAFETY: a pure computation over totalram_pages().
+    unsafe { bindings::rust_tcp_glue_hash_entries(param, scale, max) }
 }

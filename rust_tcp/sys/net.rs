@@ -14,12 +14,18 @@ use kernel::error::{from_result, to_result};
 use kernel::ffi::c_int;
 use kernel::init::PinInit;
 use kernel::prelude::*;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::sync::Arc;
 use kernel::types::Opaque;
 
 /// The per-netns state of a protocol, and what the netns asks of it.
 pub(crate) trait NetData: Send + Sync + Sized + 'static {
+    /// The protocol's state shared by every netns (its hash tables, as
+    /// Linux's `tcp_hashinfo`), made before the first netns's and dropped
+    /// after the last one's.
+    type Global: Send + Sync + 'static;
     /// The state of a new netns.
-    fn new() -> impl PinInit<Self, Error>;
+    fn new(global: &Arc<Self::Global>) -> impl PinInit<Self, Error>;
     /// The netns is going away: its hook and proc file are gone, every
     /// socket of it is gone; whatever holds no netns reference (timewait
     /// socks) must go now. The state is freed right after.
@@ -74,6 +80,11 @@ impl<N: NetData> Net<N> {
 
     pub(super) fn as_raw(&self) -> *mut b::net {
         self.0.get()
+    }
+
+    /// Identity, to tell netns apart in shared tables (`net_eq`).
+    pub(crate) fn id(&self) -> usize {
+        self.as_raw() as usize
     }
 
     /// The protocol's state of this netns.
@@ -167,14 +178,52 @@ impl SeqFile {
 
 /// Keeps the pernet subsystem registered; unregistering runs the exit
 /// callback for every live netns, so nothing is left behind.
-pub(crate) struct PernetRegistration<N>(PhantomData<N>);
+pub(crate) struct PernetRegistration<N: NetData>(PhantomData<N>);
+
+/// The registration's `Arc<N::Global>` (from `Arc::into_raw`), for
+/// `net_init`: set before the subsystem is registered, taken back after it
+/// is unregistered. One registration at a time uses it.
+static GLOBAL: AtomicPtr<core::ffi::c_void> = AtomicPtr::new(core::ptr::null_mut());
+/// `TypeId::of::<N>` of the registration's `N`, so [`global`] hands the
+/// pointer out only as the type it is.
+static GLOBAL_TYPE: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The registration's shared state (what `NetData::new` receives), for code
+/// that runs with no netns at hand, such as a timewait sock's timer. `None`
+/// unless `N`'s registration is live; every netns's exit has run before it
+/// ends, so what a netns owns (and purges at exit) can rely on it.
+pub(crate) fn global<N: NetData>() -> Option<Arc<N::Global>> {
+    let t = GLOBAL_TYPE.load(Ordering::Acquire);
+    if t.is_null() {
+        return None;
+    }
+    // SAFETY: only `PernetRegistration::new` stores here, a
+    // `fn() -> TypeId` (cast to a data pointer and back).
+    let type_of: fn() -> core::any::TypeId = unsafe { core::mem::transmute::<*mut (), fn() -> core::any::TypeId>(t) };
+    if type_of() != core::any::TypeId::of::<N>() {
+        return None;
+    }
+    let p = GLOBAL.load(Ordering::Acquire).cast::<N::Global>().cast_const();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` came from `Arc::into_raw` of an `Arc<N::Global>` (the
+    // type check above), and the registration keeps that reference until
+    // it ends, after which no caller can run (see above). We take a new
+    // reference without giving up the registration's.
+    let g = core::mem::ManuallyDrop::new(unsafe { Arc::from_raw(p) });
+    Some((*g).clone())
+}
 
 impl<N: NetData> PernetRegistration<N> {
     /// # Safety
     ///
     /// At most one registration exists at a time (the glue has one pernet
     /// subsystem and one slot); `super::Registration` keeps it so.
-    pub(super) unsafe fn new() -> Result<Self> {
+    pub(super) unsafe fn new(global: Arc<N::Global>) -> Result<Self> {
+        GLOBAL.store(Arc::into_raw(global).cast_mut().cast(), Ordering::Release);
+        let type_of: fn() -> core::any::TypeId = core::any::TypeId::of::<N>;
+        GLOBAL_TYPE.store(type_of as *mut (), Ordering::Release);
         let cbs = b::rust_tcp_glue_pernet_cbs {
             init: Some(net_init::<N>),
             exit: Some(net_exit::<N>),
@@ -183,15 +232,29 @@ impl<N: NetData> PernetRegistration<N> {
         };
         // SAFETY: the glue copies the callbacks and registers its static
         // pernet_operations once; `Drop` unregisters it.
-        to_result(unsafe { b::rust_tcp_glue_pernet_register(&cbs) })?;
+        if let Err(e) = to_result(unsafe { b::rust_tcp_glue_pernet_register(&cbs) }) {
+            drop(take_global::<N>());
+            return Err(e);
+        }
         Ok(Self(PhantomData))
     }
 }
 
-impl<N> Drop for PernetRegistration<N> {
+/// Takes back the reference `GLOBAL` holds.
+fn take_global<N: NetData>() -> Option<Arc<N::Global>> {
+    GLOBAL_TYPE.store(core::ptr::null_mut(), Ordering::Release);
+    let p = GLOBAL.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    // SAFETY: a non-null `GLOBAL` came from `Arc::into_raw` of this
+    // registration's `Arc<N::Global>` (one registration at a time).
+    (!p.is_null()).then(|| unsafe { Arc::from_raw(p.cast::<N::Global>().cast_const()) })
+}
+
+impl<N: NetData> Drop for PernetRegistration<N> {
     fn drop(&mut self) {
-        // SAFETY: registered in `new`; nothing else unregisters it.
+        // SAFETY: registered in `new`; nothing else unregisters it. Every
+        // netns's exit has run when it returns, so no init needs GLOBAL.
         unsafe { b::rust_tcp_glue_pernet_unregister() }
+        drop(take_global::<N>());
     }
 }
 
@@ -202,7 +265,12 @@ impl<N> Drop for PernetRegistration<N> {
 /// Called by the pernet core with a netns being set up.
 unsafe extern "C" fn net_init<N: NetData>(net: *mut b::net) -> c_int {
     from_result(|| {
-        let data = KBox::pin_init(N::new(), GFP_KERNEL)?;
+        let p = GLOBAL.load(Ordering::Acquire).cast::<N::Global>().cast_const();
+        // SAFETY: set by `PernetRegistration::new` before registering, and
+        // taken back only after unregistering, which no init outlives; the
+        // `ManuallyDrop` leaves the registration's reference where it is.
+        let global = core::mem::ManuallyDrop::new(unsafe { Arc::from_raw(p) });
+        let data = KBox::pin_init(N::new(&global), GFP_KERNEL)?;
         // SAFETY: the box is turned back into a `Pin<KBox>` only in
         // `net_exit` and never moved meanwhile.
         let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });

@@ -15,7 +15,7 @@
 
 use super::bindings as b;
 use super::net::{Net, NetData};
-use super::timer::{SockTimer, SockTimerField};
+use super::timer::{SockTimer, SockTimerField, TimerHost};
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
 use kernel::error::to_result;
@@ -150,9 +150,43 @@ impl<D: SockData> Sock<D> {
     }
 
     /// Sets `sk_state`. Callers serialise state changes under the sock's
-    /// protocol lock; lockless readers see the old or the new value.
+    /// protocol lock; lockless readers see the old or the new value. A
+    /// full sock never takes `TCP_TIME_WAIT` or `TCP_NEW_SYN_RECV`: in the
+    /// hash tables those states mean a mini sock (`super::inet_hash`).
     pub(crate) fn set_state(&self, state: u8) {
+        if matches!(u32::from(state), b::TCP_TIME_WAIT | b::TCP_NEW_SYN_RECV) {
+            pr_warn!("a full sock cannot take state {}\n", state);
+            return;
+        }
         write_once!(self, state, __sk_common.skc_state)
+    }
+
+    /// Sets the lookup key of `sock_common` (`inet_daddr`, `inet_dport`,
+    /// `inet_rcv_saddr`, `inet_num`), before the sock is hashed by it.
+    /// Under the socket lock or before the sock is shared; lockless
+    /// readers (lookups) check the key again once they hold a reference.
+    pub(crate) fn set_key(&self, laddr: [u8; 4], lport: u16, raddr: [u8; 4], rport: u16) {
+        write_once!(self, u32::from_ne_bytes(raddr), __sk_common.__bindgen_anon_1.__bindgen_anon_1.skc_daddr);
+        write_once!(self, u32::from_ne_bytes(laddr), __sk_common.__bindgen_anon_1.__bindgen_anon_1.skc_rcv_saddr);
+        write_once!(self, rport.to_be(), __sk_common.__bindgen_anon_3.__bindgen_anon_1.skc_dport);
+        write_once!(self, lport, __sk_common.__bindgen_anon_3.__bindgen_anon_1.skc_num);
+    }
+
+    pub(super) fn raw_common(&self) -> *mut b::sock_common {
+        // SAFETY: only the address is computed.
+        unsafe { addr_of_mut!((*self.raw()).__sk_common) }
+    }
+
+    /// Takes over a reference to the sock whose `sock_common` is `c`.
+    ///
+    /// # Safety
+    ///
+    /// `c` is the `sock_common` of a live sock of ours (type invariant)
+    /// and the caller owns one reference to it, which passes to the result.
+    pub(super) unsafe fn from_common(c: *mut b::sock_common) -> ARef<Self> {
+        // SAFETY: `__sk_common` is the first field of `struct sock`; the
+        // caller's contract covers the rest.
+        unsafe { ARef::from_raw(NonNull::new_unchecked(c.cast::<Self>())) }
     }
 
     /// `sk_shutdown`: which directions are shut down (RCV/SEND_SHUTDOWN).
@@ -358,58 +392,21 @@ impl<D: SockData> Sock<D> {
 
     /// (Re)arms `t`, a timer of this sock's state, to fire in `ms`
     /// (`sk_reset_timer`): an armed timer holds a sock reference.
-    pub(crate) fn reset_timer<H: SockTimerField<Data = D>>(&self, t: &SockTimer<H>, ms: u32) {
-        if !self.owns_timer(t) {
-            return;
-        }
-        // SAFETY: `raw()` is live, so its refcount is > 0; `t` is the
-        // timer at `H::FIELD` of this sock (checked), set up for `H`.
-        unsafe {
-            b::sock_hold(self.raw());
-            if b::rust_tcp_glue_mod_timer_ms(t.raw(), ms) != 0 {
-                // Already pending: it held a reference already.
-                b::sock_put(self.raw());
-            }
-        }
+    pub(crate) fn reset_timer<H: SockTimerField<Host = Self>>(&self, t: &SockTimer<H>, ms: u32) {
+        super::timer::reset(self, t, ms)
     }
 
     /// Stops `t` if pending (`sk_stop_timer`), dropping its reference.
-    pub(crate) fn stop_timer<H: SockTimerField<Data = D>>(&self, t: &SockTimer<H>) {
-        if !self.owns_timer(t) {
-            return;
-        }
-        // SAFETY: `t` belongs to this live sock; a pending timer held one
-        // reference, which nobody else will drop once it is deactivated.
-        unsafe {
-            if b::timer_delete(t.raw()) != 0 {
-                b::sock_put(self.raw());
-            }
-        }
+    pub(crate) fn stop_timer<H: SockTimerField<Host = Self>>(&self, t: &SockTimer<H>) {
+        super::timer::stop(self, t)
     }
+}
 
-    /// Whether `t` is the timer at `H::FIELD` of this sock's state: only
-    /// that one may be armed, since its callback finds the sock from there.
-    fn owns_timer<H: SockTimerField<Data = D>>(&self, t: &SockTimer<H>) -> bool {
-        let at = addr_of!(*self.data()) as usize + H::FIELD;
-        let ok = at == t.raw() as usize;
-        if !ok {
-            pr_warn!("sock timer outside its field: not armed\n");
-        }
-        ok
-    }
-
-    /// The reference an armed sock timer held, in its callback.
-    ///
-    /// # Safety
-    ///
-    /// `t` is the timer at byte offset `field` of a `D` of one of our socks,
-    /// firing after `reset_timer` took a reference for it.
-    pub(super) unsafe fn from_timer(t: *mut b::timer_list, field: usize) -> ARef<Self> {
-        let off = core::mem::offset_of!(SockObj<D>, data) + field;
-        // SAFETY: the timer lives at `off` inside a `SockObj<D>`, which
-        // starts with its `struct sock`; the reference is the timer's.
-        unsafe { ARef::from_raw(NonNull::new_unchecked(t.cast::<u8>().sub(off).cast::<Self>())) }
-    }
+// SAFETY: `data` sits at this offset of every sock of ours (`SockObj<D>`),
+// and a sock reference keeps the whole object alive.
+unsafe impl<D: SockData> TimerHost for Sock<D> {
+    type Data = D;
+    const DATA_OFFSET: usize = core::mem::offset_of!(SockObj<D>, data);
 }
 
 /// # Safety
