@@ -11,7 +11,7 @@ use crate::proto::inet_hashtables::BindBucket;
 use crate::netns::{Mib, NetNs};
 use crate::proto::errno::Errno;
 use crate::proto::inet_connection_sock::{find_open_port, reqsk_timeout, reqsk_timer_decision, TCP_RTO_MAX_MS};
-use crate::proto::inet_hashtables::{bind_conflict, check_bind, get_port_explicit, AddrKind, BindError, BindSock, BindState};
+use crate::proto::inet_hashtables::{bind_conflict, check_bind, get_port_explicit_with, AddrKind, BindError, BindSock, BindState};
 use crate::proto::tcp_states::{TCP_CLOSE, TCP_LISTEN};
 use crate::request_sock::ReqTimer;
 use crate::sys::bindings as b;
@@ -66,16 +66,17 @@ fn tw_view(tw: &Tw) -> BindSock {
 
 /// `inet_csk_get_port` for an explicit port: the bucket's fast-reuse
 /// shortcuts, then the full conflict scan.
-fn port_free_explicit(g: &BindGuard<'_>, sk: &TcpSk, me: &BindSock) -> Result<bool> {
-    let Some(b) = g.bucket() else { return Ok(true) };
-    let mut others = KVec::with_capacity(b.owners.len(), GFP_ATOMIC)?;
-    for o in b.owners.iter().filter(|o| o.sk.id() != sk.id()) {
-        others.push(bind_view(&o.sk, o.addr, false), GFP_ATOMIC)?;
-    }
-    for tw in b.tw.iter() {
-        others.push(tw_view(tw), GFP_ATOMIC)?;
-    }
-    Ok(get_port_explicit(Some(&b.tb), me, &others))
+fn port_free_explicit(g: &BindGuard<'_>, sk: &TcpSk, me: &BindSock) -> bool {
+    let Some(b) = g.bucket() else { return true };
+    // Owners other than `sk` itself (listen() re-checks its own port).
+    let has_owners = b.owners.iter().any(|o| o.sk.id() != sk.id()) || !b.tw.is_empty();
+    get_port_explicit_with(Some(&b.tb), me, has_owners, || {
+        !b.owners
+            .iter()
+            .filter(|o| o.sk.id() != sk.id())
+            .any(|o| bind_conflict(me, &bind_view(&o.sk, o.addr, false), true, true))
+            && !b.tw.iter().any(|tw| bind_conflict(me, &tw_view(tw), true, true))
+    })
 }
 
 /// `inet_csk_get_port`: takes `port` (0: any free one, as
@@ -119,7 +120,7 @@ fn get_port(net: &NetNs, sk: &TcpSk, addr: [u8; 4], port: u16, listening: bool) 
     }
     let mut g = lock(port);
     let already = g.owners().any(|o| o.sk.id() == sk.id());
-    if !port_free_explicit(&g, sk, &me)? {
+    if !port_free_explicit(&g, sk, &me) {
         return Err(errno(b::EADDRINUSE));
     }
     if already {

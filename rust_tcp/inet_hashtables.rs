@@ -30,6 +30,7 @@ use crate::proto::secure_seq::{ephemeral_timeseed, secure_ipv4_port_ephemeral};
 use crate::proto::siphash::{siphash_3u32, SipKey};
 use crate::proto::tcp_states::TCP_LISTEN;
 use crate::request_sock::RequestSock;
+use crate::segvec::SegVec;
 use crate::sys::inet_hash::{Hashed, LockClass, NullsTable, SkKey};
 use crate::sys::kvec::swap_remove;
 use crate::sys::lock::SpinLockBh;
@@ -113,9 +114,9 @@ pub(crate) struct PortBucket {
     net: usize,
     pub(crate) port: u16,
     pub(crate) tb: BindBucket,
-    pub(crate) owners: KVec<BindEntry>,
+    pub(crate) owners: SegVec<BindEntry>,
     /// Timewait socks holding the port (`tb->owners` keeps them too).
-    pub(crate) tw: KVec<TwRef>,
+    pub(crate) tw: SegVec<TwRef>,
 }
 
 type BindChain = KVec<PortBucket>;
@@ -160,8 +161,8 @@ impl BindGuard<'_> {
                 net,
                 port,
                 tb: fresh,
-                owners: KVec::new(),
-                tw: KVec::new(),
+                owners: SegVec::new(),
+                tw: SegVec::new(),
             },
             GFP_ATOMIC,
         )?;
@@ -211,7 +212,7 @@ impl BindGuard<'_> {
             // Not where it says (not an owner here): look, to be safe.
             i = owners.iter().position(|e| e.sk.id() == sk.id())?;
         }
-        let e = swap_remove(owners, i);
+        let e = owners.swap_remove(i);
         if let Some(moved) = owners.get(i) {
             moved.sk.data().bind_idx.store(i, Ordering::Relaxed);
         }
@@ -237,7 +238,7 @@ impl BindGuard<'_> {
         if list.get(i).map(|x| x.id()) != Some(tw.id()) {
             i = list.iter().position(|x| x.id() == tw.id())?;
         }
-        let e = swap_remove(list, i);
+        let e = list.swap_remove(i);
         if let Some(moved) = list.get(i) {
             moved.data().bind_idx.store(i, Ordering::Relaxed);
         }

@@ -10,7 +10,6 @@ use crate::proto::siphash::SipKey;
 use crate::proto::syncookies::SyncookieSecret;
 use crate::sys::net::{Net, SeqFile};
 use crate::sys::percpu::PerCpuCounters;
-use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -91,7 +90,9 @@ pub(crate) struct RtcpNet {
     pub(crate) seq_key: SipKey,
     /// The syncookie secrets (`syncookie_secret[2]`).
     pub(crate) cookie_secret: SyncookieSecret,
-    socks: AtomicUsize,
+    /// Socks created and destroyed here (per-CPU, as Linux's
+    /// `tcp_sockets_allocated`): their difference is what is alive.
+    socks: PerCpuCounters<2>,
     /// Per-CPU, as Linux's `net->mib.tcp_statistics`.
     mib: PerCpuCounters<MIB_COUNT>,
 }
@@ -105,7 +106,7 @@ impl RtcpNet {
             ports: PortMap::new()?,
             seq_key: key(crate::sys::random_key()),
             cookie_secret: SyncookieSecret::new([key(crate::sys::random_key()), key(crate::sys::random_key())]),
-            socks: AtomicUsize::new(0),
+            socks: PerCpuCounters::new()?,
             mib: PerCpuCounters::new()?,
         })
     }
@@ -122,12 +123,12 @@ impl RtcpNet {
 
     /// A sock of this netns was created.
     pub(crate) fn sock_created(&self) {
-        self.socks.fetch_add(1, Ordering::Relaxed);
+        self.socks.inc(0);
     }
 
     /// A sock of this netns was destroyed.
     pub(crate) fn sock_destroyed(&self) {
-        self.socks.fetch_sub(1, Ordering::Relaxed);
+        self.socks.inc(1);
     }
 
     /// The netns is going away: its timewait socks go
@@ -136,7 +137,7 @@ impl RtcpNet {
     pub(crate) fn exit(net: &NetNs) {
         let rt = net.data();
         rt.tables.purge_tw(net, &rt.ports);
-        let socks = rt.socks.load(Ordering::Relaxed);
+        let socks = rt.socks.sum(0).wrapping_sub(rt.socks.sum(1));
         if socks != 0 {
             pr_err!("netns exit with {} socks left\n", socks);
         }

@@ -36,6 +36,7 @@ mod inet_timewait_sock;
 mod netns;
 pub mod proto;
 mod request_sock;
+mod segvec;
 #[allow(unsafe_code)]
 mod sys;
 mod sysctl;

@@ -289,13 +289,21 @@ impl Default for BindBucket {
 ///
 /// `SK_FORCE_REUSE` (kernel-internal) is not modelled.
 pub fn get_port_explicit(bucket: Option<&BindBucket>, new: &BindSock, owners: &[BindSock]) -> bool {
+    get_port_explicit_with(bucket, new, !owners.is_empty(), || port_usable_for_bind(new, owners))
+}
+
+/// [`get_port_explicit`] with the owners scan given lazily: `usable` is
+/// [`port_usable_for_bind`] over the port's owners, run only when the
+/// bucket's fast-reuse state does not decide (so a caller with many owners
+/// need not gather them).
+pub fn get_port_explicit_with(bucket: Option<&BindBucket>, new: &BindSock, has_owners: bool, usable: impl FnOnce() -> bool) -> bool {
     // reuse = sk->sk_reuse && sk->sk_state != TCP_LISTEN
     let reuse = new.reuse && new.state != BindState::Listen;
     let skip_check = match bucket {
-        Some(tb) if !owners.is_empty() => (tb.fastreuse > 0 && reuse) || tb.reuseport_match(new),
+        Some(tb) if has_owners => (tb.fastreuse > 0 && reuse) || tb.reuseport_match(new),
         _ => false,
     };
-    skip_check || port_usable_for_bind(new, owners)
+    skip_check || usable()
 }
 
 /// `AF_UNSPEC`.
