@@ -10,6 +10,7 @@
 #include <net/netns/generic.h>
 
 #include <linux/capability.h>
+#include <linux/delay.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/proc_fs.h>
@@ -810,6 +811,16 @@ void rust_tcp_glue_rcu_read_unlock(void)
 void rust_tcp_glue_rcu_barrier(void)
 {
 	rcu_barrier();
+}
+
+void rust_tcp_glue_synchronize_rcu(void)
+{
+	synchronize_rcu();
+}
+
+void rust_tcp_glue_msleep(unsigned int ms)
+{
+	msleep(ms);
 }
 
 void rust_tcp_glue_nulls_add(struct hlist_nulls_head *h, struct sock_common *c)

@@ -283,6 +283,8 @@ unsigned int rust_tcp_glue_thash_entries(void);
 void rust_tcp_glue_rcu_read_lock(void);
 void rust_tcp_glue_rcu_read_unlock(void);
 void rust_tcp_glue_rcu_barrier(void);
+void rust_tcp_glue_synchronize_rcu(void);
+void rust_tcp_glue_msleep(unsigned int ms);
 void rust_tcp_glue_nulls_add(struct hlist_nulls_head *h, struct sock_common *c);
 void rust_tcp_glue_nulls_del(struct sock_common *c);
 bool rust_tcp_glue_refcount_inc_not_zero(struct sock_common *c);

@@ -21,7 +21,7 @@
 //! ehash or lhash2 stripe, then a request's or timewait sock's state lock.
 //! Nothing takes an `inner` lock while holding a table lock.
 
-use crate::inet_timewait_sock::{TimeWait, TwTimer};
+use crate::inet_timewait_sock::{TimeWait, TwOwner, TwTimer};
 use crate::new_spinlock_bh;
 use crate::proto::inet_hash_connect::{hash_connect_port, perturb_index, PortCheck, INET_TABLE_PERTURB_SIZE};
 use crate::proto::inet_hash_connect::{tcp_twsk_unique, TwReuse};
@@ -38,7 +38,7 @@ use crate::sys::minisock::{MiniCache, MiniSock};
 use crate::sys::net::{Net, NetData, Sysctl};
 use crate::sys::timer;
 use crate::tcp_sock::{FourTuple, SockRef, TcpSk, TcpSock};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -72,6 +72,22 @@ const EHASH_MAX: u32 = 512 * 1024;
 /// earlier or later would.
 pub(crate) struct PortMap {
     words: [AtomicU64; 1024],
+    /// The netns's timewait socks in the ehash, so that a netns without
+    /// any does not walk the ehash when it goes (`purge_tw`).
+    tws: AtomicUsize,
+    /// Its timewait socks alive (hashed or not), which `purge_tw` waits
+    /// for.
+    tws_alive: AtomicUsize,
+}
+
+impl TwOwner for PortMap {
+    fn tw_born(&self) {
+        self.tws_alive.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn tw_gone(&self) {
+        self.tws_alive.fetch_sub(1, Ordering::Release);
+    }
 }
 
 impl PortMap {
@@ -80,6 +96,8 @@ impl PortMap {
         Arc::init(
             kernel::try_init!(Self {
                 words <- kernel::init::init_array_from_fn::<_, 1024, AtomicU64, Error>(|_| AtomicU64::new(0)),
+                tws: AtomicUsize::new(0),
+                tws_alive: AtomicUsize::new(0),
             }? Error),
             GFP_KERNEL,
         )
@@ -441,7 +459,9 @@ impl Hashinfo {
             if let Some((tw, _)) = &recycle {
                 // The timewait sock goes (inet_twsk_deschedule_put); its
                 // port and timer are let go by the caller after our lock.
-                drop(b.remove(&**tw));
+                if b.remove(&**tw).is_some() {
+                    tw.data().ports.tws.fetch_sub(1, Ordering::Relaxed);
+                }
             }
             sk.set_key(t.laddr, t.lport, t.raddr, t.rport);
             if b.insert(sk, h).is_err() {
@@ -546,6 +566,7 @@ impl Hashinfo {
         if b.insert(&**tw, h).is_err() {
             return (false, Some(old));
         }
+        tw.data().ports.tws.fetch_add(1, Ordering::Relaxed);
         // Armed under the lock that hashed it, so an unhash (which takes
         // the lock first) finds it to cancel.
         timer::reset(&**tw, &tw.data().timer, ms);
@@ -554,17 +575,30 @@ impl Hashinfo {
 
     /// `inet_twsk_deschedule_put()`: the timewait sock goes now.
     pub(crate) fn kill_tw<N: NetData>(&self, net: &Net<N>, ports: &PortMap, tw: &Tw) {
-        let e = self.ehash.remove(tw);
+        let e = self.unhash_tw(tw);
         let b = self.bind_lock(net, ports, tw.data().tuple.lport).remove_tw(tw);
         timer::stop(tw, &tw.data().timer);
         drop((e, b));
     }
 
+    /// Takes timewait sock `tw` out of the ehash, counted.
+    fn unhash_tw(&self, tw: &Tw) -> Option<TwRef> {
+        let e = self.ehash.remove(tw);
+        if e.is_some() {
+            tw.data().ports.tws.fetch_sub(1, Ordering::Relaxed);
+        }
+        e
+    }
+
     /// `inet_twsk_purge()`: netns `net` is going away; every timewait
-    /// sock of it goes, its timer stopped and waited for.
+    /// sock of it goes, its timer stopped and waited for. The ehash is
+    /// walked only if the netns has any (no socks are left to make more).
     pub(crate) fn purge_tw<N: NetData>(&self, net: &Net<N>, ports: &PortMap) {
         let id = net.id();
         for slot in 0..self.ehash.slots() {
+            if ports.tws.load(Ordering::Relaxed) == 0 {
+                break;
+            }
             loop {
                 let found = {
                     let mut b = self.ehash.lock(slot);
@@ -572,6 +606,9 @@ impl Hashinfo {
                     match f {
                         Some(Hashed::Tw(tw)) => {
                             let r = b.remove(&*tw);
+                            if r.is_some() {
+                                ports.tws.fetch_sub(1, Ordering::Relaxed);
+                            }
                             Some((tw, r))
                         }
                         _ => None,
@@ -582,6 +619,12 @@ impl Hashinfo {
                 timer::stop_sync(&*tw, &tw.data().timer);
                 drop((table_ref, b, tw));
             }
+        }
+        // A timer that unhashed its timewait sock just before we looked
+        // may still hold it: wait until the last one is freed (it takes a
+        // moment), so that nothing of this netns outlives its exit.
+        while ports.tws_alive.load(Ordering::Acquire) != 0 {
+            crate::sys::msleep(1);
         }
     }
 }
@@ -718,7 +761,7 @@ impl Hashinfo {
     /// silently.
     pub(crate) fn tw_expired(&self, tw: TwRef) {
         let d = tw.data();
-        let e = self.ehash.remove(&*tw);
+        let e = self.unhash_tw(&tw);
         // The timewait sock holds no netns reference, but its port map is
         // its own to keep, and the bucket is found by the netns's identity.
         let r = self.bind_lock_id(d.net_id, &d.ports, d.tuple.lport).remove_tw(&tw);

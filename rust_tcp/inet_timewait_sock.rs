@@ -27,9 +27,17 @@ use kernel::sync::Arc;
 /// TIME_WAIT (its code is with the tables, in `inet_hashtables`).
 pub(crate) struct TwTimer;
 
+/// What a timewait sock's netns keeps of it: a count of the live ones,
+/// so that the netns's exit can wait until the last is freed (a timer
+/// callback may still be finishing with one it already unhashed).
+pub(crate) trait TwOwner: Send + Sync {
+    fn tw_born(&self);
+    fn tw_gone(&self);
+}
+
 /// A timewait sock's state; `P` is its netns's map of held ports.
-#[pin_data]
-pub(crate) struct TimeWait<P> {
+#[pin_data(PinnedDrop)]
+pub(crate) struct TimeWait<P: TwOwner> {
     pub(crate) tuple: FourTuple,
     /// Its netns's map of held ports, and the netns's identity (no netns
     /// reference: see above).
@@ -48,7 +56,7 @@ pub(crate) struct TimeWait<P> {
     pub(crate) timer: SockTimer<TwTimer>,
 }
 
-impl<P: Send + Sync> TimeWait<P> {
+impl<P: TwOwner> TimeWait<P> {
     /// The state of the timewait sock replacing `sk`'s connection `tuple`.
     pub(crate) fn new(sk: &TcpSk, tuple: FourTuple, ports: Arc<P>, st: TimeWaitSock) -> impl PinInit<Self>
     where
@@ -57,8 +65,13 @@ impl<P: Send + Sync> TimeWait<P> {
         let (net_id, reuse, reuseport, uid, dev) = (sk.net().id(), sk.reuse(), sk.reuseport(), sk.uid(), sk.bound_dev_if());
         pin_init!(Self {
             tuple,
+            // Counted when built (the initialiser runs only once the
+            // memory is there), uncounted by `drop`.
+            net_id: {
+                ports.tw_born();
+                net_id
+            },
             ports,
-            net_id,
             bind_idx: AtomicUsize::new(0),
             reuse,
             reuseport,
@@ -67,5 +80,12 @@ impl<P: Send + Sync> TimeWait<P> {
             state <- new_spinlock_bh!(st, "rust_tcp_timewait"),
             timer <- SockTimer::new(),
         })
+    }
+}
+
+#[pinned_drop]
+impl<P: TwOwner> PinnedDrop for TimeWait<P> {
+    fn drop(self: Pin<&mut Self>) {
+        self.ports.tw_gone();
     }
 }

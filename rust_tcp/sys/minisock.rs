@@ -198,9 +198,15 @@ impl<T: Send + Sync> MiniCache<T> {
 
 impl<T> Drop for MiniCache<T> {
     fn drop(&mut self) {
-        // SAFETY: created in `new`; every object was freed (their owners
-        // are gone before the module's registrations are dropped), and
-        // kmem_cache_destroy waits out RCU readers itself.
-        unsafe { b::rust_tcp_glue_cache_destroy(self.cache.as_ptr()) }
+        // SAFETY: created in `new`. Every object's last reference is gone
+        // (their owners went before the module's registrations), but the
+        // last put may still be finishing in a timer callback (softirq,
+        // an RCU read-side section), between dropping the data and freeing
+        // the memory: a grace period waits it out. kmem_cache_destroy then
+        // waits for the cache's own RCU frees.
+        unsafe {
+            b::rust_tcp_glue_synchronize_rcu();
+            b::rust_tcp_glue_cache_destroy(self.cache.as_ptr());
+        }
     }
 }

@@ -137,3 +137,9 @@ pub(crate) fn hash_entries(param: u32, scale: u32, max: u32) -> u32 {
     // SAFETY: a pure computation over totalram_pages().
     unsafe { bindings::rust_tcp_glue_hash_entries(param, scale, max) }
 }
+
+/// Sleeps `ms` milliseconds (`msleep`). Process context only.
+pub(crate) fn msleep(ms: u32) {
+    // SAFETY: the callers run in process context (netns exit).
+    unsafe { bindings::rust_tcp_glue_msleep(ms) }
+}
