@@ -741,7 +741,7 @@ unsigned int rust_tcp_glue_thash_entries(void)
 static struct lock_class_key rust_tcp_lock_keys[RUST_TCP_LOCK_NCLASSES];
 
 int rust_tcp_glue_nulls_table_init(struct rust_tcp_nulls_table *t, unsigned int entries,
-				   enum rust_tcp_lock_class class)
+				   enum rust_tcp_lock_class class, unsigned int nulls_base)
 {
 	unsigned int i, nlocks;
 
@@ -751,8 +751,14 @@ int rust_tcp_glue_nulls_table_init(struct rust_tcp_nulls_table *t, unsigned int 
 	t->heads = kvmalloc_array(entries, sizeof(*t->heads), GFP_KERNEL);
 	if (!t->heads)
 		return -ENOMEM;
+	if (nulls_base + entries < nulls_base || nulls_base + entries > (1U << 31)) {
+		kvfree(t->heads);
+		t->heads = NULL;
+		return -EINVAL;
+	}
 	for (i = 0; i < entries; i++)
-		INIT_HLIST_NULLS_HEAD(&t->heads[i], i);
+		INIT_HLIST_NULLS_HEAD(&t->heads[i], nulls_base + i);
+	t->nulls_base = nulls_base;
 	/* inet_ehash_locks_alloc: two cache lines of locks per CPU, at least
 	 * a page of them, no more than slots. */
 	nlocks = max(2U * L1_CACHE_BYTES / (unsigned int)sizeof(spinlock_t), 1U) * num_possible_cpus();
@@ -828,6 +834,21 @@ void rust_tcp_glue_nulls_add(struct hlist_nulls_head *h, struct sock_common *c)
 	hlist_nulls_add_head_rcu(&c->skc_nulls_node, h);
 }
 
+void rust_tcp_glue_nulls_add_tail(struct hlist_nulls_head *h, struct sock_common *c)
+{
+	hlist_nulls_add_tail_rcu(&c->skc_nulls_node, h);
+}
+
+void rust_tcp_glue_nulls_replace(struct sock_common *old, struct sock_common *new)
+{
+	hlist_nulls_replace_init_rcu(&old->skc_nulls_node, &new->skc_nulls_node);
+}
+
+void rust_tcp_glue_cond_resched(void)
+{
+	cond_resched();
+}
+
 void rust_tcp_glue_nulls_del(struct sock_common *c)
 {
 	hlist_nulls_del_init_rcu(&c->skc_nulls_node);
@@ -835,7 +856,9 @@ void rust_tcp_glue_nulls_del(struct sock_common *c)
 
 bool rust_tcp_glue_refcount_inc_not_zero(struct sock_common *c)
 {
-	return refcount_inc_not_zero(&c->skc_refcnt);
+	/* Acquire: what the key re-check then reads was published before
+	 * the count (refcount_set_release), as __inet_lookup_established. */
+	return refcount_inc_not_zero_acquire(&c->skc_refcnt);
 }
 
 void rust_tcp_glue_refcount_inc(struct sock_common *c)
@@ -852,8 +875,7 @@ void rust_tcp_glue_refcount_publish(struct sock_common *c, unsigned int n)
 {
 	/* As reqsk_queue_hash_req and inet_twsk_hashdance_schedule: every
 	 * field is visible before a lookup can take a reference. */
-	smp_wmb();
-	refcount_set(&c->skc_refcnt, n);
+	refcount_set_release(&c->skc_refcnt, n);
 }
 
 void rust_tcp_glue_refcount_publish_zero(struct sock_common *c)

@@ -263,6 +263,10 @@ struct rust_tcp_nulls_table {
 	unsigned int mask;
 	unsigned int lock_mask;
 	unsigned int bytes;
+	/* Nulls values are base + slot: tables whose entries can move into
+	 * one another (a sock reborn as a listener) must not share values
+	 * (LISTENING_NULLS_BASE). */
+	unsigned int nulls_base;
 };
 /* Lock classes, so lockdep tells the tables apart. */
 enum rust_tcp_lock_class {
@@ -273,7 +277,7 @@ enum rust_tcp_lock_class {
 };
 /* @entries is rounded up to a power of two; locks as inet_ehash_locks_alloc. */
 int rust_tcp_glue_nulls_table_init(struct rust_tcp_nulls_table *t, unsigned int entries,
-				   enum rust_tcp_lock_class class);
+				   enum rust_tcp_lock_class class, unsigned int nulls_base);
 void rust_tcp_glue_nulls_table_free(struct rust_tcp_nulls_table *t);
 /* Slots for a table sized as alloc_large_system_hash sizes Linux's, @scale
  * bits of memory per slot, capped at @max; @param (thash_entries) wins. */
@@ -286,6 +290,10 @@ void rust_tcp_glue_rcu_barrier(void);
 void rust_tcp_glue_synchronize_rcu(void);
 void rust_tcp_glue_msleep(unsigned int ms);
 void rust_tcp_glue_nulls_add(struct hlist_nulls_head *h, struct sock_common *c);
+void rust_tcp_glue_nulls_add_tail(struct hlist_nulls_head *h, struct sock_common *c);
+/* @new takes @old's place in its chain; @old is left unhashed. */
+void rust_tcp_glue_nulls_replace(struct sock_common *old, struct sock_common *new);
+void rust_tcp_glue_cond_resched(void);
 void rust_tcp_glue_nulls_del(struct sock_common *c);
 bool rust_tcp_glue_refcount_inc_not_zero(struct sock_common *c);
 void rust_tcp_glue_refcount_inc(struct sock_common *c);

@@ -91,32 +91,36 @@ fn get_port(net: &NetNs, sk: &TcpSk, addr: [u8; 4], port: u16, listening: bool) 
         let low = net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_LOW);
         let high = net.sysctl(Sysctl::RUST_TCP_SYSCTL_PORT_HIGH);
         let (low, high) = (u16::try_from(low).map_err(|_| EINVAL)?, u16::try_from(high).map_err(|_| EINVAL)?);
-        let autobind_reuse = net.sysctl(Sysctl::RUST_TCP_SYSCTL_AUTOBIND_REUSE) != 0;
-        // The search picks a port looking at each under its lock; the
-        // pick is taken under its lock after a second look, and the
-        // search runs again if another CPU took it meanwhile.
-        for _ in 0..4 {
-            let search = |relax: bool| {
-                find_open_port(low, high, me.reuse, crate::sys::random_u32, |p| {
-                    !net.port_reserved(p) && port_free_for_autobind(&lock(p), sk, &me, relax)
-                })
-            };
-            // With ip_autobind_reuse, an exhausted range is searched again
-            // with relax (SO_REUSEADDR sharing allowed): connect() can still
-            // tell such sockets apart by destination.
-            let (p, relax) = match search(false) {
-                Some(p) => (p, false),
-                None if autobind_reuse => (search(true).ok_or_else(|| errno(b::EADDRINUSE))?, true),
-                None => return Err(errno(b::EADDRINUSE)),
-            };
-            let mut g = lock(p);
-            if !port_free_for_autobind(&g, sk, &me, relax) {
-                continue;
-            }
-            g.insert(addr, sk, BindBucket::new(), |tb| tb.update_fastreuse(&me, false))?;
-            return Ok(p);
-        }
-        return Err(errno(b::EADDRINUSE));
+        // Each candidate is looked at, and the one found taken, under its
+        // bucket's lock, as `inet_csk_find_open_port` returns holding it.
+        let mut failed: Option<Error> = None;
+        let mut search = |relax: bool| {
+            find_open_port(low, high, me.reuse, crate::sys::random_u32, |p| {
+                if net.port_reserved(p) {
+                    return false;
+                }
+                let mut g = lock(p);
+                if !port_free_for_autobind(&g, sk, &me, relax) {
+                    return false;
+                }
+                match g.insert(addr, sk, BindBucket::new(), |tb| tb.update_fastreuse(&me, false)) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            })
+        };
+        // With ip_autobind_reuse, an exhausted range is searched again with
+        // relax (SO_REUSEADDR sharing allowed): connect() can still tell
+        // such sockets apart by destination.
+        let found = search(false).or_else(|| {
+            (net.sysctl(Sysctl::RUST_TCP_SYSCTL_AUTOBIND_REUSE) != 0)
+                .then(|| search(true))
+                .flatten()
+        });
+        return found.ok_or_else(|| failed.unwrap_or_else(|| errno(b::EADDRINUSE)));
     }
     let mut g = lock(port);
     let already = g.owners().any(|o| o.sk.id() == sk.id());
@@ -333,9 +337,10 @@ pub(crate) fn listen_stop(sk: &TcpSk) {
     drop(rt.tables.listen_unhash(sk));
     // Its requests die with it; with none (the count is exact under the
     // lock above, and no more can come), the ehash need not be walked.
+    let mut from = 0;
     while qlen > 0 {
         let Ok(mut reqs) = KVec::with_capacity(32, GFP_KERNEL) else { break };
-        let done = rt.tables.drain_requests(sk, &mut reqs);
+        let done = rt.tables.drain_requests(sk, &mut from, &mut reqs);
         for r in reqs.iter() {
             timer::stop(&**r, &r.data().timer);
         }

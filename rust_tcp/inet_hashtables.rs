@@ -62,6 +62,8 @@ const BHASH_MAX: u32 = 64 * 1024;
 const LHASH2_MAX: u32 = 64 * 1024;
 /// ehash: at most 512 Ki slots, as `tcp_init` caps it.
 const EHASH_MAX: u32 = 512 * 1024;
+/// `LISTENING_NULLS_BASE`: where lhash2's nulls values start.
+const LISTENING_NULLS_BASE: u32 = 1 << 29;
 
 /// Which local ports have a bind bucket in a netns: one bit per port, set
 /// while the port has owners (socks or timewait socks). The receive hook
@@ -288,9 +290,16 @@ impl Hashinfo {
     /// The tables, sized from memory as Linux sizes `tcp_hashinfo`.
     pub(crate) fn new() -> Result<Self> {
         let param = crate::sys::inet_hash_param();
-        let ehash = Table::new(crate::sys::hash_entries(param, 17, EHASH_MAX), LockClass::RUST_TCP_LOCK_EHASH)?;
+        let ehash = Table::new(crate::sys::hash_entries(param, 17, EHASH_MAX), LockClass::RUST_TCP_LOCK_EHASH, 0)?;
         // lhash2 as inet_hashinfo2_init: one slot per 2 MB, at most 64 Ki.
-        let lhash2 = Table::new(crate::sys::hash_entries(param, 21, LHASH2_MAX), LockClass::RUST_TCP_LOCK_LHASH2)?;
+        // Its nulls values start at LISTENING_NULLS_BASE: a lookup standing
+        // on a sock reborn as a listener must not mistake a listener chain
+        // for its own.
+        let lhash2 = Table::new(
+            crate::sys::hash_entries(param, 21, LHASH2_MAX),
+            LockClass::RUST_TCP_LOCK_LHASH2,
+            LISTENING_NULLS_BASE,
+        )?;
         let nb = ehash.slots().min(BHASH_MAX);
         let mut bhash = KVec::with_capacity(nb as usize, GFP_KERNEL)?;
         for _ in 0..nb {
@@ -407,9 +416,12 @@ impl Hashinfo {
 
     /// Takes every request of `listener` out of the ehash (listener
     /// close), into `out`; false if `out` filled up (call again).
-    pub(crate) fn drain_requests(&self, listener: &TcpSk, out: &mut KVec<ReqRef>) -> bool {
+    /// Starts at slot `*from` and leaves there the slot to resume from.
+    /// Process context: it yields the CPU between chains.
+    pub(crate) fn drain_requests(&self, listener: &TcpSk, from: &mut u32, out: &mut KVec<ReqRef>) -> bool {
         let (net, port) = (listener.net().id(), listener.data().inner.lock().num);
-        for slot in 0..self.ehash.slots() {
+        while *from < self.ehash.slots() {
+            let slot = *from;
             let mut b = self.ehash.lock(slot);
             loop {
                 if out.len() == out.capacity() {
@@ -424,6 +436,11 @@ impl Hashinfo {
                     // Capacity checked above: cannot fail.
                     let _ = out.push(table_ref, GFP_ATOMIC);
                 }
+            }
+            drop(b);
+            *from += 1;
+            if *from % 256 == 0 {
+                crate::sys::cond_resched();
             }
         }
         true
@@ -456,16 +473,18 @@ impl Hashinfo {
             Some(_) => return None,
         };
         if let Some(sk) = sk {
-            if let Some((tw, _)) = &recycle {
-                // The timewait sock goes (inet_twsk_deschedule_put); its
-                // port and timer are let go by the caller after our lock.
-                if b.remove(&**tw).is_some() {
-                    tw.data().ports.tws.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
             sk.set_key(t.laddr, t.lport, t.raddr, t.rport);
-            if b.insert(sk, h).is_err() {
-                return None;
+            match &recycle {
+                // The connection takes the timewait sock's place in one
+                // step (inet_ehash_insert with the tw as `osk`); the
+                // timewait sock's port and timer are let go by the caller.
+                Some((tw, _)) => {
+                    let old = b.replace(&**tw, sk, h)?;
+                    tw.data().ports.tws.fetch_sub(1, Ordering::Relaxed);
+                    drop(b);
+                    drop(old);
+                }
+                None => b.insert(sk, h).ok()?,
             }
         }
         Some(recycle)
@@ -537,7 +556,9 @@ impl Hashinfo {
     pub(crate) fn listen_hash(&self, sk: &TcpSk, addr: [u8; 4], port: u16) -> Result {
         sk.set_key(addr, port, [0; 4], 0);
         let h = self.lhash2fn(sk.net().id(), addr, port);
-        self.lhash2.lock(h).insert(sk, h)
+        // At the tail: a SO_REUSEPORT group is picked from in listen()
+        // order, as its `sock_reuseport` array keeps it.
+        self.lhash2.lock(h).insert_tail(sk, h)
     }
 
     /// Unhashes listener `sk`.
@@ -550,10 +571,13 @@ impl Hashinfo {
     /// meanwhile (and then nothing is inserted).
     pub(crate) fn replace_req(&self, g: &mut ReqHashed<'_>, child: &TcpSk) -> (bool, Option<ReqRef>) {
         let t = g.req.data().tuple;
-        let Some(old) = g.b.remove(g.req) else { return (false, None) };
         child.set_key(t.laddr, t.lport, t.raddr, t.rport);
         let h = self.ehashfn(child.net().id(), &t);
-        (g.b.insert(child, h).is_ok(), Some(old))
+        // One step: a lookup finds the request or the child, never neither.
+        match g.b.replace(g.req, child, h) {
+            Some(old) => (true, Some(old)),
+            None => (false, None),
+        }
     }
 
     /// Replaces `sk` by timewait sock `tw` in the ehash
@@ -562,10 +586,8 @@ impl Hashinfo {
     pub(crate) fn replace_with_tw(&self, sk: &TcpSk, tw: &TwRef, t: &FourTuple, ms: u32) -> (bool, Option<SockRef>) {
         let h = self.ehashfn(sk.net().id(), t);
         let mut b = self.ehash.lock(h);
-        let Some(old) = b.remove(sk) else { return (false, None) };
-        if b.insert(&**tw, h).is_err() {
-            return (false, Some(old));
-        }
+        // One step, so a lookup finds the sock or the timewait sock.
+        let Some(old) = b.replace(sk, &**tw, h) else { return (false, None) };
         tw.data().ports.tws.fetch_add(1, Ordering::Relaxed);
         // Armed under the lock that hashed it, so an unhash (which takes
         // the lock first) finds it to cancel.
@@ -619,6 +641,9 @@ impl Hashinfo {
                 timer::stop_sync(&*tw, &tw.data().timer);
                 drop((table_ref, b, tw));
             }
+            if slot % 256 == 255 {
+                crate::sys::cond_resched();
+            }
         }
         // A timer that unhashed its timewait sock just before we looked
         // may still hold it: wait until the last one is freed (it takes a
@@ -669,10 +694,9 @@ pub(crate) fn init_table_perturb() {
 /// 4-tuple is unique (`__inet_check_established`); otherwise the search of
 /// `__inet_hash_connect` runs over `ip_local_port_range`, skipping
 /// reserved ports and ports bind() holds, sharing ports that earlier
-/// connects hold when the 4-tuple differs. The search looks at each port
-/// under that port's lock; the port it picks is checked again under the
-/// lock that takes it, and the search runs again (a few times at most) if
-/// another CPU took it meanwhile. EADDRNOTAVAIL when nothing is left.
+/// connects hold when the 4-tuple differs. Each port is looked at, and the
+/// one chosen taken, under that port's lock. EADDRNOTAVAIL when nothing is
+/// left.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn inet_hash_connect<N: NetData>(
     hi: &Hashinfo,
@@ -705,43 +729,48 @@ pub(crate) fn inet_hash_connect<N: NetData>(
     let (j, hz) = crate::sys::jiffies64();
     let offset = secure_ipv4_port_ephemeral(saddr, daddr, dport, seq_key, ephemeral_timeseed(j, hz));
     let slot = &TABLE_PERTURB[perturb_index(offset)];
-    let classify = |p: u16| {
-        let g = hi.bind_lock(net, ports, p);
-        PortCheck::classify(net.port_reserved(p), g.bucket().map(|b| &b.tb), || {
-            hi.check_established(net, &tuple(p), tw_reuse, true, now_secs, None).is_some()
-        })
+    // Each candidate is looked at under its bucket's lock, and the one the
+    // search takes is taken under that same lock (the `goto ok` of
+    // `__inet_hash_connect`, which holds `head->lock`): into the bucket,
+    // then into the ehash if the 4-tuple is unique there.
+    let mut claimed: Option<Option<(TwRef, TwReuse)>> = None;
+    let mut failed: Option<Error> = None;
+    let found = hash_connect_port(
+        low,
+        high,
+        false,
+        offset,
+        slot.load(Ordering::Relaxed),
+        || crate::sys::random_u32() as u8,
+        |p| {
+            let mut g = hi.bind_lock(net, ports, p);
+            let c = PortCheck::classify(net.port_reserved(p), g.bucket().map(|b| &b.tb), || true);
+            if !c.takes() {
+                return c;
+            }
+            if let Err(e) = g.insert(saddr, sk, BindBucket::new_for_connect(), |_| ()) {
+                failed = Some(e);
+                return PortCheck::Reserved;
+            }
+            match hi.check_established(net, &tuple(p), tw_reuse, true, now_secs, Some(sk)) {
+                Some(recycle) => {
+                    claimed = Some(recycle);
+                    c
+                }
+                None => {
+                    let e = g.remove(sk);
+                    drop(g);
+                    drop(e);
+                    PortCheck::ConnectShared { unique: false }
+                }
+            }
+        },
+    );
+    let (Some(found), Some(recycle)) = (found, claimed) else {
+        return Err(failed.unwrap_or_else(not_avail));
     };
-    for _ in 0..4 {
-        let found = hash_connect_port(
-            low,
-            high,
-            false,
-            offset,
-            slot.load(Ordering::Relaxed),
-            || crate::sys::random_u32() as u8,
-            classify,
-        )
-        .ok_or_else(not_avail)?;
-        let port = found.port;
-        // Taken for real under the port's lock: still usable?
-        let mut g = hi.bind_lock(net, ports, port);
-        let usable = !net.port_reserved(port) && g.bucket().map_or(true, |b| b.tb.fastreuse < 0 && b.tb.fastreuseport < 0);
-        if !usable {
-            continue;
-        }
-        g.insert(saddr, sk, BindBucket::new_for_connect(), |_| ())?;
-        let Some(recycle) = hi.check_established(net, &tuple(port), tw_reuse, true, now_secs, Some(sk)) else {
-            // Taken meanwhile: give the port back and search again.
-            let e = g.remove(sk);
-            drop(g);
-            drop(e);
-            continue;
-        };
-        drop(g);
-        slot.store(slot.load(Ordering::Relaxed).wrapping_add(found.perturb_add), Ordering::Relaxed);
-        return Ok((port, recycle_tw(hi, net, ports, recycle)));
-    }
-    Err(not_avail())
+    slot.store(slot.load(Ordering::Relaxed).wrapping_add(found.perturb_add), Ordering::Relaxed);
+    Ok((found.port, recycle_tw(hi, net, ports, recycle)))
 }
 
 /// Lets go of the timewait sock a connect() recycled (already out of the

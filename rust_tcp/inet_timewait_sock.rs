@@ -17,6 +17,7 @@
 use crate::new_spinlock_bh;
 use crate::proto::tcp_timewait::TimeWaitSock;
 use crate::sys::lock::SpinLockBh;
+use crate::sys::minisock::{MiniData, TW_STATE};
 use crate::sys::timer::SockTimer;
 use crate::tcp_sock::{FourTuple, TcpSk};
 use core::sync::atomic::AtomicUsize;
@@ -81,6 +82,10 @@ impl<P: TwOwner> TimeWait<P> {
             timer <- SockTimer::new(),
         })
     }
+}
+
+impl<P: TwOwner + 'static> MiniData for TimeWait<P> {
+    const STATE: u8 = TW_STATE;
 }
 
 #[pinned_drop]

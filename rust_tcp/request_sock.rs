@@ -10,6 +10,7 @@
 use crate::new_spinlock_bh;
 use crate::proto::request_sock::RequestSock as ReqState;
 use crate::sys::lock::SpinLockBh;
+use crate::sys::minisock::{MiniData, REQ_STATE};
 use crate::sys::timer::SockTimer;
 use crate::tcp_sock::{FourTuple, SockRef};
 use kernel::prelude::*;
@@ -35,6 +36,10 @@ pub(crate) struct RequestSock {
 }
 
 crate::impl_sock_timer!(RequestSock, timer, ReqTimer);
+
+impl MiniData for RequestSock {
+    const STATE: u8 = REQ_STATE;
+}
 
 impl RequestSock {
     pub(crate) fn new(listener: SockRef, tuple: FourTuple, oif: i32, st: ReqState) -> impl PinInit<Self> {

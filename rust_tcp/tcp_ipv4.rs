@@ -10,7 +10,6 @@
 
 use crate::errno::to_error;
 use crate::inet_hashtables::{Req, ReqRef, TwRef};
-use crate::proto::tcp_states::TCP_NEW_SYN_RECV;
 use crate::sys::inet_hash::Hashed;
 use crate::sys::minisock::CommonInit;
 use crate::netns::{Mib, NetNs};
@@ -381,7 +380,6 @@ fn conn_request(
         raddr: t.raddr,
         rport: t.rport,
         bound_dev_if: oif,
-        state: TCP_NEW_SYN_RECV,
     };
     let Ok(req) = rt.tables.req_cache.alloc(net, &key, RequestSock::new(l.into(), *t, oif, st)) else {
         rt.inc(Mib::ListenDrops);

@@ -39,7 +39,6 @@ pub(crate) fn tcp_time_wait(sk: &TcpSk, substate: u8, timeo_ms: u32) {
         raddr: tuple.raddr,
         rport: tuple.rport,
         bound_dev_if: sk.bound_dev_if(),
-        state: TCP_TIME_WAIT,
     };
     let init = TimeWait::new(sk, tuple, rt.ports.clone(), st);
     let Ok(tw) = rt.tables.tw_cache.alloc(net, &key, init) else { return };

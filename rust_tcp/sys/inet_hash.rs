@@ -29,12 +29,12 @@
 //! takes either state: [`super::sock::Sock::set_state`] refuses them).
 
 use super::bindings as b;
-use super::minisock::MiniSock;
+use super::minisock::{MiniData, MiniSock, REQ_STATE, TW_STATE};
 use super::sock::{Sock, SockData};
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut};
 use kernel::prelude::*;
-use kernel::types::ARef;
+use kernel::types::{ARef, AlwaysRefCounted};
 
 pub(crate) use super::bindings::rust_tcp_lock_class as LockClass;
 
@@ -78,40 +78,85 @@ unsafe fn read_key(c: *const b::sock_common) -> SkKey {
     }
 }
 
-/// What a table links: a sock or a mini sock, through its `sock_common`.
+/// The hash `c` was linked with (`skc_hash`), read with READ_ONCE.
 ///
 /// # Safety
 ///
-/// `common` must return the `sock_common` at the start of the object, and
-/// the object must come from a TYPESAFE_BY_RCU cache of its kind.
-pub(crate) unsafe trait InHash {
+/// As for [`read_key`].
+unsafe fn skc_hash(c: *const b::sock_common) -> u32 {
+    // SAFETY: the caller's contract.
+    unsafe { addr_of!((*c).__bindgen_anon_2.skc_hash).read_volatile() }
+}
+
+/// What a table of `<D, R, W>` links: a `Sock<D>`, a request
+/// `MiniSock<R>` or a timewait `MiniSock<W>`, through its `sock_common`.
+/// Only these (`allowed`) are ever linked, so a table never holds an
+/// object whose state would name another type.
+///
+/// # Safety
+///
+/// `common` must return the `sock_common` at the start of the object; the
+/// object must come from a TYPESAFE_BY_RCU cache of its kind; when
+/// `allowed()`, its `skc_state` says its kind (as `Hashed::from_common`
+/// reads it) for as long as it lives.
+pub(crate) unsafe trait Member<D, R, W>: AlwaysRefCounted {
     fn common(&self) -> *mut b::sock_common;
+    /// Whether a table of `<D, R, W>` may link this type.
+    fn allowed() -> bool;
 }
 
 // SAFETY: a sock starts with its `sock_common`; the proto's cache is
-// TYPESAFE_BY_RCU (glue.c).
-unsafe impl<D: SockData> InHash for Sock<D> {
+// TYPESAFE_BY_RCU (glue.c); a full sock never takes a mini sock's state
+// (`Sock::set_state`).
+unsafe impl<D: SockData, R: MiniData, W: MiniData> Member<D, R, W> for Sock<D> {
     fn common(&self) -> *mut b::sock_common {
         self.raw_common()
+    }
+
+    fn allowed() -> bool {
+        true
     }
 }
 
 // SAFETY: see `MiniSock`: the `sock_common` comes first, the cache is
-// TYPESAFE_BY_RCU.
-unsafe impl<T: Send + Sync> InHash for MiniSock<T> {
+// TYPESAFE_BY_RCU, and `MiniCache::alloc` writes `T::STATE`, never
+// changed. `allowed` admits `T` only as the table's request type with the
+// request state, or as its timewait type with the timewait state.
+unsafe impl<D: SockData, R: MiniData, W: MiniData, T: MiniData> Member<D, R, W> for MiniSock<T> {
     fn common(&self) -> *mut b::sock_common {
         MiniSock::common(self)
     }
+
+    fn allowed() -> bool {
+        use core::any::TypeId;
+        let t = TypeId::of::<T>();
+        (t == TypeId::of::<R>() && T::STATE == REQ_STATE) || (t == TypeId::of::<W>() && T::STATE == TW_STATE)
+    }
+}
+
+/// Puts a reference taken on `c` before its type is trusted: by the kind
+/// its state says, without building a typed handle.
+///
+/// # Safety
+///
+/// The caller owns a reference to the live object `c` of a table of
+/// `<D, R, W>` (whose kinds `from_common` describes).
+unsafe fn put_common<D: SockData, R: MiniData, W: MiniData>(c: *mut b::sock_common) {
+    // SAFETY: the caller's contract; the typed handle is dropped at once,
+    // and the put only touches the refcount unless it was the last one,
+    // which it cannot be for a sock whose `D` is not yet built (its
+    // creator holds a reference until `D` is).
+    drop(unsafe { Hashed::<D, R, W>::from_common(c) });
 }
 
 /// A referenced entry of a table: the three kinds Linux's ehash holds.
-pub(crate) enum Hashed<D: SockData, R: Send + Sync, W: Send + Sync> {
+pub(crate) enum Hashed<D: SockData, R: MiniData, W: MiniData> {
     Sock(ARef<Sock<D>>),
     Req(ARef<MiniSock<R>>),
     Tw(ARef<MiniSock<W>>),
 }
 
-impl<D: SockData, R: Send + Sync, W: Send + Sync> Hashed<D, R, W> {
+impl<D: SockData, R: MiniData, W: MiniData> Hashed<D, R, W> {
     /// Takes over a reference to the object at `c`, by its kind.
     ///
     /// # Safety
@@ -124,9 +169,9 @@ impl<D: SockData, R: Send + Sync, W: Send + Sync> Hashed<D, R, W> {
         // SAFETY: the caller's contract; the state of a live object says
         // its kind and never changes between kinds.
         unsafe {
-            match u32::from(addr_of!((*c).skc_state).read_volatile()) {
-                b::TCP_NEW_SYN_RECV => Self::Req(MiniSock::from_common(c)),
-                b::TCP_TIME_WAIT => Self::Tw(MiniSock::from_common(c)),
+            match addr_of!((*c).skc_state).read_volatile() {
+                REQ_STATE => Self::Req(MiniSock::from_common(c)),
+                TW_STATE => Self::Tw(MiniSock::from_common(c)),
                 _ => Self::Sock(Sock::from_common(c)),
             }
         }
@@ -187,13 +232,19 @@ unsafe fn hashed(c: *mut b::sock_common) -> bool {
     !unsafe { addr_of!((*c).__bindgen_anon_6.skc_nulls_node.pprev).read_volatile() }.is_null()
 }
 
-impl<D: SockData, R: Send + Sync, W: Send + Sync> NullsTable<D, R, W> {
+impl<D: SockData, R: MiniData, W: MiniData> NullsTable<D, R, W> {
     /// A table of `entries` slots (rounded up to a power of two), its
-    /// locks of lockdep class `class`. Process context.
-    pub(crate) fn new(entries: u32, class: LockClass) -> Result<Self> {
+    /// locks of lockdep class `class`, its chains ending in nulls values
+    /// from `nulls_base` on (tables whose entries can move into one
+    /// another must not share values). Process context.
+    pub(crate) fn new(entries: u32, class: LockClass, nulls_base: u32) -> Result<Self> {
+        // The kinds must be told apart by state (`Hashed::from_common`).
+        if R::STATE != REQ_STATE || W::STATE != TW_STATE {
+            return Err(EINVAL);
+        }
         let mut t = b::rust_tcp_nulls_table::default();
         // SAFETY: `t` is valid for writes; the glue fills it or fails.
-        kernel::error::to_result(unsafe { b::rust_tcp_glue_nulls_table_init(&mut t, entries, class) })?;
+        kernel::error::to_result(unsafe { b::rust_tcp_glue_nulls_table_init(&mut t, entries, class, nulls_base) })?;
         Ok(Self { t, _p: PhantomData })
     }
 
@@ -226,29 +277,31 @@ impl<D: SockData, R: Send + Sync, W: Send + Sync> NullsTable<D, R, W> {
                 let c = common_of(pos);
                 // SAFETY: `c` was linked in this table during our RCU
                 // section, so it is type-stable memory (module doc).
-                if matches(&unsafe { read_key(c) }) {
-                    // SAFETY: as above; a zero count means dead: the
-                    // object cannot be reached through this chain any more
-                    // for long, and Linux gives up here too.
+                let candidate = unsafe { skc_hash(c) } == hash && matches(&unsafe { read_key(c) });
+                if candidate {
+                    // SAFETY: as above. A zero count is a dead object, whose
+                    // entry is leaving; Linux gives up there too.
                     if !unsafe { b::rust_tcp_glue_refcount_inc_not_zero(c) } {
                         return None;
                     }
-                    // SAFETY: we hold a reference: the object is live, of
-                    // this table's kinds.
-                    let e = unsafe { Hashed::from_common(c) };
-                    // SAFETY: live.
-                    if !matches(&unsafe { read_key(c) }) {
-                        // Reborn with another key meanwhile.
-                        drop(e);
+                    // SAFETY: we hold a reference: the object is live. It
+                    // may have been unhashed (a request that became its
+                    // child, a killed timewait sock) or reborn with another
+                    // key: then it is not the answer; again.
+                    if !unsafe { hashed(c) } || !matches(&unsafe { read_key(c) }) {
+                        // SAFETY: the reference just taken.
+                        unsafe { put_common::<D, R, W>(c) };
                         continue 'begin;
                     }
-                    return Some(e);
+                    // SAFETY: live, hashed, the key checked with the
+                    // reference held: an entry of this table.
+                    return Some(unsafe { Hashed::from_common(c) });
                 }
                 // SAFETY: READ_ONCE of the link of a type-stable node.
                 pos = unsafe { addr_of!((*pos).next).read_volatile() };
             }
             // Ended on another chain's marker: an entry moved; again.
-            if nulls_value(pos) != slot as usize {
+            if nulls_value(pos) != (self.t.nulls_base + slot) as usize {
                 continue 'begin;
             }
             return None;
@@ -269,11 +322,13 @@ impl<D: SockData, R: Send + Sync, W: Send + Sync> NullsTable<D, R, W> {
             let c = common_of(pos);
             // SAFETY: as in `lookup`.
             if keep(&unsafe { read_key(c) }) && unsafe { b::rust_tcp_glue_refcount_inc_not_zero(c) } {
-                // SAFETY: as in `lookup`.
-                let e = unsafe { Hashed::from_common(c) };
-                // SAFETY: live.
-                if keep(&unsafe { read_key(c) }) {
-                    f(&e);
+                // SAFETY: live (we hold a reference); as in `lookup`.
+                if unsafe { hashed(c) } && keep(&unsafe { read_key(c) }) {
+                    // SAFETY: as in `lookup`.
+                    f(&unsafe { Hashed::from_common(c) });
+                } else {
+                    // SAFETY: the reference just taken.
+                    unsafe { put_common::<D, R, W>(c) };
                 }
             }
             // SAFETY: as in `lookup`.
@@ -293,9 +348,9 @@ impl<D: SockData, R: Send + Sync, W: Send + Sync> NullsTable<D, R, W> {
 
     /// Unlinks `e` if it is linked (`sk_nulls_del_node_init_rcu`),
     /// returning the table's reference, to be dropped after the lock.
-    pub(crate) fn remove<E: InHash + kernel::types::AlwaysRefCounted>(&self, e: &E) -> Option<ARef<E>> {
+    pub(crate) fn remove<E: Member<D, R, W>>(&self, e: &E) -> Option<ARef<E>> {
         // SAFETY: `e` is live; its hash was written when it was linked.
-        let hash = unsafe { addr_of!((*e.common()).__bindgen_anon_2.skc_hash).read_volatile() };
+        let hash = unsafe { skc_hash(e.common()) };
         self.lock(hash).remove(e)
     }
 }
@@ -315,7 +370,7 @@ pub(crate) struct Bucket<'a, D, R, W> {
     lock: *mut b::spinlock_t,
 }
 
-impl<D: SockData, R: Send + Sync, W: Send + Sync> Bucket<'_, D, R, W> {
+impl<D: SockData, R: MiniData, W: MiniData> Bucket<'_, D, R, W> {
     /// The first entry of this bucket whose key `matches` accepts, with a
     /// reference. Entries are stable under the lock; one whose count
     /// already fell to zero is on its way out and skipped.
@@ -363,12 +418,94 @@ impl<D: SockData, R: Send + Sync, W: Send + Sync> Bucket<'_, D, R, W> {
         None
     }
 
-    /// Whether `c` is in this bucket's chain: an object linked in another
-    /// table through the same node (a listener in lhash2, asked to leave
-    /// the ehash) must not be unlinked under this table's lock.
-    fn links(&self, c: *mut b::sock_common) -> bool {
-        // SAFETY: as in `find`: the chain is stable under the lock.
+    /// Links `e` at the head of the bucket with `hash` as its hash, taking
+    /// a reference for the table. EBUSY if it is linked already (in this
+    /// table or another of the same node).
+    pub(crate) fn insert<E: Member<D, R, W>>(&mut self, e: &E, hash: u32) -> Result {
+        self.link(e, hash, false)
+    }
+
+    /// [`Bucket::insert`] at the tail: the chain keeps insertion order
+    /// (listeners, so a SO_REUSEPORT group is in listen() order).
+    pub(crate) fn insert_tail<E: Member<D, R, W>>(&mut self, e: &E, hash: u32) -> Result {
+        self.link(e, hash, true)
+    }
+
+    fn link<E: Member<D, R, W>>(&mut self, e: &E, hash: u32, tail: bool) -> Result {
+        if !E::allowed() || hash & self.table.t.mask != self.slot {
+            return Err(EINVAL);
+        }
+        let c = e.common();
+        // SAFETY: `e` is live; linking changes only its node (under this
+        // lock) and its neighbours', published with rcu_assign_pointer.
         unsafe {
+            if hashed(c) {
+                return Err(EBUSY);
+            }
+            addr_of_mut!((*c).__bindgen_anon_2.skc_hash).write_volatile(hash);
+            core::mem::forget(ARef::from(e));
+            if tail {
+                b::rust_tcp_glue_nulls_add_tail(self.table.head(self.slot), c);
+            } else {
+                b::rust_tcp_glue_nulls_add(self.table.head(self.slot), c);
+            }
+        }
+        Ok(())
+    }
+
+    /// Unlinks `e` if it is linked in this bucket, returning the table's
+    /// reference (drop it after the lock).
+    pub(crate) fn remove<E: Member<D, R, W>>(&mut self, e: &E) -> Option<ARef<E>> {
+        let c = e.common();
+        // SAFETY: `e` is live; its hash was written under a bucket lock
+        // when it was linked, and it is unlinked only under the same one.
+        unsafe {
+            if !self.linked_here(c) {
+                return None;
+            }
+            b::rust_tcp_glue_nulls_del(c);
+            Some(ARef::from_raw(core::ptr::NonNull::from(e)))
+        }
+    }
+
+    /// Puts `new` in `old`'s place in one step (`sk_nulls_replace_node_init_rcu`,
+    /// as `inet_ehash_insert` with `osk` and the timewait hashdance do), so
+    /// a lockless lookup finds one or the other, never neither. `new`
+    /// takes `hash` (it must hash to this bucket, as `old` does). Returns
+    /// the table's reference to `old`; `None` (nothing changed) if `old`
+    /// is not linked here or `new` is linked somewhere.
+    pub(crate) fn replace<E: Member<D, R, W>, F: Member<D, R, W>>(&mut self, old: &E, new: &F, hash: u32) -> Option<ARef<E>> {
+        let (oc, nc) = (old.common(), new.common());
+        if !F::allowed() || hash & self.table.t.mask != self.slot {
+            return None;
+        }
+        // SAFETY: both live; the chain changes under this lock only, and
+        // readers see the node swapped with rcu_assign_pointer.
+        unsafe {
+            if !self.linked_here(oc) || hashed(nc) {
+                return None;
+            }
+            addr_of_mut!((*nc).__bindgen_anon_2.skc_hash).write_volatile(hash);
+            core::mem::forget(ARef::from(new));
+            b::rust_tcp_glue_nulls_replace(oc, nc);
+            Some(ARef::from_raw(core::ptr::NonNull::from(old)))
+        }
+    }
+
+    /// Whether `c` is linked in this bucket's chain. An object linked in
+    /// another table through the same node (a listener in lhash2, asked to
+    /// leave the ehash) must not be unlinked under this table's lock.
+    ///
+    /// # Safety
+    ///
+    /// `c` is a live object's `sock_common`.
+    unsafe fn linked_here(&self, c: *mut b::sock_common) -> bool {
+        // SAFETY: the caller's contract; the chain is stable under the
+        // lock.
+        unsafe {
+            if !hashed(c) || skc_hash(c) & self.table.t.mask != self.slot {
+                return false;
+            }
             let mut pos = addr_of!((*self.table.head(self.slot)).first).read_volatile();
             while !is_a_nulls(pos) {
                 if common_of(pos) == c {
@@ -378,43 +515,6 @@ impl<D: SockData, R: Send + Sync, W: Send + Sync> Bucket<'_, D, R, W> {
             }
         }
         false
-    }
-
-    /// Links `e` at the head of the bucket with `hash` as its hash, taking
-    /// a reference for the table. EBUSY if it is linked already (in this
-    /// table or another of the same node).
-    pub(crate) fn insert<E: InHash + kernel::types::AlwaysRefCounted>(&mut self, e: &E, hash: u32) -> Result {
-        if hash & self.table.t.mask != self.slot {
-            return Err(EINVAL);
-        }
-        let c = e.common();
-        // SAFETY: `e` is live; linking changes only its node (under this
-        // lock) and the head, published with rcu_assign_pointer.
-        unsafe {
-            if hashed(c) {
-                return Err(EBUSY);
-            }
-            addr_of_mut!((*c).__bindgen_anon_2.skc_hash).write_volatile(hash);
-            core::mem::forget(ARef::from(e));
-            b::rust_tcp_glue_nulls_add(self.table.head(self.slot), c);
-        }
-        Ok(())
-    }
-
-    /// Unlinks `e` if it is linked in this bucket, returning the table's
-    /// reference (drop it after the lock).
-    pub(crate) fn remove<E: InHash + kernel::types::AlwaysRefCounted>(&mut self, e: &E) -> Option<ARef<E>> {
-        let c = e.common();
-        // SAFETY: `e` is live; its hash was written under a bucket lock
-        // when it was linked, and it is unlinked only under the same one.
-        unsafe {
-            let hash = addr_of!((*c).__bindgen_anon_2.skc_hash).read_volatile();
-            if !hashed(c) || hash & self.table.t.mask != self.slot || !self.links(c) {
-                return None;
-            }
-            b::rust_tcp_glue_nulls_del(c);
-            Some(ARef::from_raw(core::ptr::NonNull::from(e)))
-        }
     }
 }
 

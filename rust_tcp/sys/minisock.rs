@@ -27,7 +27,7 @@ use kernel::types::{ARef, AlwaysRefCounted, Opaque};
 
 /// What a mini sock's `sock_common` says of it: the hash key, as Linux
 /// stores it (addresses and the remote port in network order, the local
-/// port in host order), and its state.
+/// port in host order).
 #[derive(Clone, Copy)]
 pub(crate) struct CommonInit {
     pub(crate) laddr: [u8; 4],
@@ -35,10 +35,19 @@ pub(crate) struct CommonInit {
     pub(crate) raddr: [u8; 4],
     pub(crate) rport: u16,
     pub(crate) bound_dev_if: i32,
-    /// `skc_state`: `TCP_NEW_SYN_RECV` for a request, `TCP_TIME_WAIT` for
-    /// a timewait sock; never changes while the object lives.
-    pub(crate) state: u8,
 }
+
+/// The state a mini sock carries, and the `skc_state` its kind always has
+/// (`TCP_NEW_SYN_RECV` for a request, `TCP_TIME_WAIT` for a timewait sock):
+/// written by [`MiniCache::alloc`], never changed, so that a table can tell
+/// the kinds apart from the state alone (`super::inet_hash`).
+pub(crate) trait MiniData: Send + Sync + Sized + 'static {
+    const STATE: u8;
+}
+
+/// `skc_state` of requests, and of timewait socks.
+pub(crate) const REQ_STATE: u8 = b::TCP_NEW_SYN_RECV as u8;
+pub(crate) const TW_STATE: u8 = b::TCP_TIME_WAIT as u8;
 
 #[repr(C)]
 struct MiniObj<T> {
@@ -140,7 +149,7 @@ unsafe impl<T> Send for MiniCache<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for MiniCache<T> {}
 
-impl<T: Send + Sync> MiniCache<T> {
+impl<T: MiniData> MiniCache<T> {
     /// Creates the cache (`/proc/slabinfo` shows it as `name`).
     pub(crate) fn new(name: &'static CStr) -> Result<Self> {
         let size = u32::try_from(core::mem::size_of::<MiniObj<T>>()).map_err(|_| EINVAL)?;
@@ -175,7 +184,7 @@ impl<T: Send + Sync> MiniCache<T> {
             addr_of_mut!((*c).__bindgen_anon_3.__bindgen_anon_1.skc_dport).write_volatile(key.rport.to_be());
             addr_of_mut!((*c).__bindgen_anon_3.__bindgen_anon_1.skc_num).write_volatile(key.lport);
             addr_of_mut!((*c).skc_family).write_volatile(b::AF_INET as u16);
-            addr_of_mut!((*c).skc_state).write_volatile(key.state);
+            addr_of_mut!((*c).skc_state).write_volatile(T::STATE);
             addr_of_mut!((*c).skc_bound_dev_if).write_volatile(key.bound_dev_if);
             addr_of_mut!((*c).skc_net.net).write_volatile(net.as_raw());
             addr_of_mut!((*c).__bindgen_anon_6.skc_nulls_node.pprev).write_volatile(core::ptr::null_mut());
@@ -187,8 +196,9 @@ impl<T: Send + Sync> MiniCache<T> {
             Ok(()) => (),
             Err(e) => match e {},
         }
-        // SAFETY: every field is written; the refcount goes to 1 after a
-        // write barrier, so a lookup that gets a reference sees them all.
+        // SAFETY: every field is written; the refcount goes to 1 with
+        // release ordering, so a lookup whose (acquire) increment succeeds
+        // sees them all.
         unsafe {
             b::rust_tcp_glue_refcount_publish(addr_of_mut!((*p).common), 1);
             Ok(ARef::from_raw(NonNull::new_unchecked(p.cast::<MiniSock<T>>())))

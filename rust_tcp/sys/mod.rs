@@ -138,6 +138,13 @@ pub(crate) fn hash_entries(param: u32, scale: u32, max: u32) -> u32 {
     unsafe { bindings::rust_tcp_glue_hash_entries(param, scale, max) }
 }
 
+/// Lets the scheduler run something else in a long walk (`cond_resched`).
+/// Process context only.
+pub(crate) fn cond_resched() {
+    // SAFETY: the callers run in process context with no lock held.
+    unsafe { bindings::rust_tcp_glue_cond_resched() }
+}
+
 /// Sleeps `ms` milliseconds (`msleep`). Process context only.
 pub(crate) fn msleep(ms: u32) {
     // SAFETY: the callers run in process context (netns exit).

@@ -253,7 +253,13 @@ impl<N: NetData> Drop for PernetRegistration<N> {
     fn drop(&mut self) {
         // SAFETY: registered in `new`; nothing else unregisters it. Every
         // netns's exit has run when it returns, so no init needs GLOBAL.
-        unsafe { b::rust_tcp_glue_pernet_unregister() }
+        // A timer callback (softirq: an RCU read-side section) that took a
+        // reference from `global()` may still be finishing with it: a
+        // grace period waits it out, so the registration's is the last.
+        unsafe {
+            b::rust_tcp_glue_pernet_unregister();
+            b::rust_tcp_glue_synchronize_rcu();
+        }
         drop(take_global::<N>());
     }
 }
