@@ -9,36 +9,56 @@ use crate::sys::alloc::zeroed_bytes;
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 
-/// Slots of page-sized chunks, allocated on first write. A slot is one
-/// pointer (`None` is null), so the table of a 4 MiB ring is 8 KiB: the
-/// largest kmalloc cache, not a high-order page allocation per connection.
-pub(crate) struct KStore(KVec<Option<KBox<[u8; CHUNK]>>>);
+/// Slots per leaf of the slot table.
+const LEAF: usize = 64;
+
+type Chunk = KBox<[u8; CHUNK]>;
+type Leaf = KBox<[Option<Chunk>; LEAF]>;
+
+/// Slots of page-sized chunks, allocated on first write, in a two-level
+/// table: leaves of 64 slots, allocated with their first chunk. An idle
+/// connection's 4 MiB send ring costs 17 pointers (136 bytes), not a
+/// 1025-slot table (8 KiB, rounded up to kmalloc-16k) per socket; a busy
+/// one pays 512 bytes per 256 KiB of ring in use.
+pub(crate) struct KStore {
+    slots: usize,
+    leaves: KVec<Option<Leaf>>,
+}
 
 impl KStore {
     /// A store for a ring of `bytes` bytes (one chunk more, see
-    /// [`crate::proto::seqbuf::SeqBuf::capacity`]). Allocates only the slot
-    /// table.
+    /// [`crate::proto::seqbuf::SeqBuf::capacity`]). Allocates only the
+    /// table's first level.
     pub(crate) fn new(bytes: usize) -> Result<Self> {
         let slots = bytes.div_ceil(CHUNK) + 1;
-        let mut v = KVec::with_capacity(slots, GFP_ATOMIC)?;
-        for _ in 0..slots {
-            v.push(None, GFP_ATOMIC)?;
+        let n = slots.div_ceil(LEAF);
+        let mut leaves = KVec::with_capacity(n, GFP_ATOMIC)?;
+        for _ in 0..n {
+            leaves.push(None, GFP_ATOMIC)?;
         }
-        Ok(Self(v))
+        Ok(Self { slots, leaves })
     }
 }
 
 impl ChunkStore for KStore {
     fn slots(&self) -> usize {
-        self.0.len()
+        self.slots
     }
 
     fn chunk(&self, i: usize) -> Option<&[u8]> {
-        self.0.get(i)?.as_deref().map(|c| &c[..])
+        let leaf = self.leaves.get(i / LEAF)?.as_ref()?;
+        leaf[i % LEAF].as_deref().map(|c| &c[..])
     }
 
     fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
-        let slot = self.0.get_mut(i)?;
+        if i >= self.slots {
+            return None;
+        }
+        let entry = self.leaves.get_mut(i / LEAF)?;
+        if entry.is_none() {
+            *entry = Some(KBox::new([const { None }; LEAF], GFP_ATOMIC).ok()?);
+        }
+        let slot = &mut entry.as_mut()?[i % LEAF];
         if slot.is_none() {
             *slot = Some(zeroed_bytes::<CHUNK>()?);
         }
@@ -46,8 +66,8 @@ impl ChunkStore for KStore {
     }
 
     fn release(&mut self, i: usize) {
-        if let Some(s) = self.0.get_mut(i) {
-            *s = None;
+        if let Some(Some(leaf)) = self.leaves.get_mut(i / LEAF) {
+            leaf[i % LEAF] = None;
         }
     }
 }
