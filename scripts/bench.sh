@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh [bench options]      e.g. scripts/bench.sh -r 5 -T bulk
 #   make bench BENCH_ARGS='-r 5 -T bulk'
+#   make bench BENCH_ARGS='-T all'        everything, issue 13's scale included
 #
 # 1. the perf kernel (scripts/build-kernel.sh perf, cached);
 # 2. rust_tcp.ko built for it in bench/build/module, from a copy of the
@@ -12,8 +13,9 @@
 #    RUST_TCP_BENCH_REV=<git rev> builds that commit instead of the
 #    working tree (in bench/build/module-<sha>);
 # 3. bench/bin/bench (bench/Makefile);
-# 4. one guest boot: insmod, bench, table. The output is also saved in
-#    bench/build/last.txt.
+# 4. one guest boot: bench, which measures Linux TCP alone first (tax's
+#    "none" state), then loads the module itself (-m) and measures the
+#    rest; the tables. The output is also saved in bench/build/last.txt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
@@ -54,11 +56,12 @@ fi
 make -s -C bench
 
 # TCG runs each guest CPU as a host thread: another guest or build on the
-# host slows the guest down unevenly, and the numbers with it. Say so
-# before, and count the seconds other guests ran during the benchmark.
+# host slows the guest down unevenly, and the numbers with it. vm.sh runs
+# one guest at a time (it waits for the one running); count the seconds
+# other guests ran beside ours anyway (one started without the lock).
 busy="$(pgrep -c "^qemu-system" || true)"
 [ "${busy:-0}" -eq 0 ] ||
-	echo "bench: WARNING: $busy other QEMU guest(s) running on this host; the numbers will be noisy" >&2
+	echo "bench: $busy other QEMU guest(s) running on this host: waiting for the guest lock" >&2
 echo "bench: host load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
 contention="bench/build/.contention"
 echo "0 0" > "$contention"
@@ -74,12 +77,13 @@ sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
 # The guest's time bound: every measurement hanging until its own bound
-# (-t, 60 s) would take 42 of them (14 rust_tcp measurements, 3 times).
-export RUST_TCP_VM_TIMEOUT="${RUST_TCP_VM_TIMEOUT:-5400}"
+# (-t, 60 s) would take 42 of them (14 rust_tcp measurements, 3 times),
+# plus tax and cpu2's 30; scale's four series at most 4 x (300 + 75) s.
+export RUST_TCP_VM_TIMEOUT="${RUST_TCP_VM_TIMEOUT:-7200}"
 start=$(date +%s)
 set +e
 ./scripts/vm.sh --flavour perf --no-load -- \
-	"insmod $mod/rust_tcp.ko && echo '# module: $what' && bench/bin/bench $*" |
+	"echo '# module: $what' && bench/bin/bench -m $mod/rust_tcp.ko $*" |
 	tee bench/build/last.txt
 status=${PIPESTATUS[0]}
 set -e
@@ -89,5 +93,5 @@ read -r n t < "$contention"
 rm -f "$contention"
 [ "$n" -eq 0 ] ||
 	echo "bench: WARNING: other QEMU guests ran on this host during $n of $t s; the numbers are noisy" >&2
-echo "bench: took $(( $(date +%s) - start )) s (boot included); output in bench/build/last.txt" >&2
+echo "bench: took $(( $(date +%s) - start )) s (boot and any wait for the guest lock included); output in bench/build/last.txt" >&2
 exit "$status"
