@@ -85,13 +85,6 @@ void rust_tcp_glue_family_unregister(int fam)
 }
 
 static unsigned int rust_tcp_net_id __read_mostly;
-
-/* The pernet slot: the Rust state (first: rust_tcp_glue_net_slot points at
- * it), and the port bitmap the hook reads before calling into Rust. */
-struct rust_tcp_net_slot {
-	void *data;
-	const unsigned long *ports;
-};
 /* Set once by rust_tcp_glue_pernet_register, before any netns sees them. */
 static struct rust_tcp_glue_pernet_cbs rust_tcp_cbs __read_mostly;
 
@@ -109,7 +102,7 @@ static struct pernet_operations rust_tcp_net_ops = {
 	.init = rust_tcp_pernet_init,
 	.exit = rust_tcp_pernet_exit,
 	.id = &rust_tcp_net_id,
-	.size = sizeof(struct rust_tcp_net_slot),
+	.size = sizeof(void *),
 };
 
 int rust_tcp_glue_pernet_register(const struct rust_tcp_glue_pernet_cbs *cbs)
@@ -121,13 +114,6 @@ int rust_tcp_glue_pernet_register(const struct rust_tcp_glue_pernet_cbs *cbs)
 void rust_tcp_glue_pernet_unregister(void)
 {
 	unregister_pernet_subsys(&rust_tcp_net_ops);
-}
-
-void rust_tcp_glue_net_set_ports(const struct net *net, const unsigned long *ports)
-{
-	struct rust_tcp_net_slot *slot = net_generic(net, rust_tcp_net_id);
-
-	WRITE_ONCE(slot->ports, ports);
 }
 
 void **rust_tcp_glue_net_slot(const struct net *net)
@@ -604,25 +590,6 @@ struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp)
 static unsigned int rust_tcp_nf_hook(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
-	const struct rust_tcp_net_slot *slot = net_generic(state->net, rust_tcp_net_id);
-	const unsigned long *ports = READ_ONCE(slot->ports);
-	u8 proto = ip_hdr(skb)->protocol;
-
-	/*
-	 * The kernel's own traffic leaves here, before any call into Rust: a
-	 * protocol other than TCP and ICMP (whose errors may quote our
-	 * segments), or a TCP segment to a local port no rust_tcp sock holds.
-	 */
-	if (proto == IPPROTO_TCP && ports) {
-		__be16 _dport;
-		const __be16 *dport = skb_header_pointer(skb, ip_hdrlen(skb) + 2,
-							 sizeof(_dport), &_dport);
-
-		if (!dport || !test_bit(ntohs(*dport), ports))
-			return NF_ACCEPT;
-	} else if (proto != IPPROTO_TCP && proto != IPPROTO_ICMP) {
-		return NF_ACCEPT;
-	}
 	return rust_tcp_cbs.rcv(state->net, skb) ? NF_STOLEN : NF_ACCEPT;
 }
 

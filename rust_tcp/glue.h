@@ -49,11 +49,6 @@ int rust_tcp_glue_pernet_register(const struct rust_tcp_glue_pernet_cbs *cbs);
 void rust_tcp_glue_pernet_unregister(void);
 /* The per-netns slot (one pointer) that the Rust side owns. */
 void **rust_tcp_glue_net_slot(const struct net *net);
-/*
- * The netns's bitmap of local ports the protocol holds (65536 bits), or
- * NULL: the hook lets any other TCP segment through before calling Rust.
- */
-void rust_tcp_glue_net_set_ports(const struct net *net, const unsigned long *ports);
 
 /* The netns sysctls rust_tcp honours, read with READ_ONCE. */
 enum rust_tcp_sysctl {

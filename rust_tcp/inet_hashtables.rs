@@ -35,10 +35,10 @@ use crate::sys::inet_hash::{Hashed, LockClass, NullsTable, SkKey};
 use crate::sys::kvec::swap_remove;
 use crate::sys::lock::SpinLockBh;
 use crate::sys::minisock::{MiniCache, MiniSock};
-use crate::sys::net::{Net, NetData, PortFilter, Sysctl};
+use crate::sys::net::{Net, NetData, Sysctl};
 use crate::sys::timer;
 use crate::tcp_sock::{FourTuple, SockRef, TcpSk, TcpSock};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -67,45 +67,19 @@ const LISTENING_NULLS_BASE: u32 = 1 << 29;
 
 /// Which local ports have a bind bucket in a netns: one bit per port, set
 /// while the port has owners (socks or timewait socks). The receive hook
-/// reads it before anything else (in C, `sys::net::PortFilter`): a segment
-/// to a port no rust_tcp sock holds cannot be ours and goes to the kernel's
-/// TCP at the cost of one bit test, with no lock and no hash. Written only
-/// under the port's bhash lock; a reader racing a bind() sees the port free
-/// or held, as one arriving a moment earlier or later would. With it, the
-/// netns's count of timewait socks.
-#[pin_data]
+/// reads it with no lock: a segment to a port no rust_tcp sock holds cannot
+/// be ours and goes to the kernel's TCP at the cost of one load, with no
+/// lock and no hash. Written only under the port's bhash lock; a reader
+/// racing a bind() sees the port free or held, as one arriving a moment
+/// earlier or later would.
 pub(crate) struct PortMap {
-    #[pin]
-    pub(crate) filter: PortFilter,
+    words: [AtomicU64; 1024],
     /// The netns's timewait socks in the ehash, so that a netns without
     /// any does not walk the ehash when it goes (`purge_tw`).
     tws: AtomicUsize,
     /// Its timewait socks alive (hashed or not), which `purge_tw` waits
     /// for.
     tws_alive: AtomicUsize,
-}
-
-impl PortMap {
-    /// All ports free.
-    pub(crate) fn new() -> Result<Arc<Self>> {
-        Arc::pin_init(
-            kernel::try_pin_init!(Self {
-                filter <- PortFilter::new(),
-                tws: AtomicUsize::new(0),
-                tws_alive: AtomicUsize::new(0),
-            }? Error),
-            GFP_KERNEL,
-        )
-    }
-
-    /// Whether some rust_tcp sock holds `port`.
-    pub(crate) fn held(&self, port: u16) -> bool {
-        self.filter.held(port)
-    }
-
-    fn set(&self, port: u16, on: bool) {
-        self.filter.set(port, on)
-    }
 }
 
 impl TwOwner for PortMap {
@@ -115,6 +89,35 @@ impl TwOwner for PortMap {
 
     fn tw_gone(&self) {
         self.tws_alive.fetch_sub(1, Ordering::Release);
+    }
+}
+
+impl PortMap {
+    /// All ports free, built in place (8 KiB: not on the stack).
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Arc::init(
+            kernel::try_init!(Self {
+                words <- kernel::init::init_array_from_fn::<_, 1024, AtomicU64, Error>(|_| AtomicU64::new(0)),
+                tws: AtomicUsize::new(0),
+                tws_alive: AtomicUsize::new(0),
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Whether some rust_tcp sock holds `port`.
+    pub(crate) fn held(&self, port: u16) -> bool {
+        self.words[usize::from(port >> 6)].load(Ordering::Relaxed) & (1 << (port & 63)) != 0
+    }
+
+    fn set(&self, port: u16, on: bool) {
+        let w = &self.words[usize::from(port >> 6)];
+        let bit = 1u64 << (port & 63);
+        if on {
+            w.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            w.fetch_and(!bit, Ordering::Relaxed);
+        }
     }
 }
 

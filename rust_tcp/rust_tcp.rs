@@ -103,10 +103,6 @@ impl NetData for RtcpNet {
     fn show(net: &Net<Self>, seq: &mut SeqFile) {
         netns::show(net.data(), seq);
     }
-
-    fn port_filter(&self) -> Option<&sys::net::PortFilter> {
-        Some(&self.ports.filter)
-    }
 }
 
 /// Module state: the family and what it stands on, registered together.

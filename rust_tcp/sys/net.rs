@@ -14,7 +14,7 @@ use kernel::error::{from_result, to_result};
 use kernel::ffi::c_int;
 use kernel::init::PinInit;
 use kernel::prelude::*;
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::sync::Arc;
 use kernel::types::Opaque;
 
@@ -34,49 +34,6 @@ pub(crate) trait NetData: Send + Sync + Sized + 'static {
     fn rcv(net: &Net<Self>, skb: &mut RxSkb) -> Verdict;
     /// Writes /proc/net/rust_tcp_stat.
     fn show(net: &Net<Self>, seq: &mut SeqFile);
-    /// The local ports the protocol holds in this netns, if it keeps such
-    /// a map: the hook then lets a TCP segment to any other port through
-    /// in C, before calling `rcv` (the kernel's own TCP pays one bit test).
-    fn port_filter(&self) -> Option<&PortFilter> {
-        None
-    }
-}
-
-// The hook's `test_bit` reads the words as unsigned longs.
-const _: () = assert!(core::mem::size_of::<kernel::ffi::c_ulong>() == core::mem::size_of::<u64>());
-
-/// A bitmap of the 65536 local ports, laid out as the C `test_bit` reads
-/// it (bit `p % 64` of word `p / 64`). Written by the protocol with atomic
-/// operations, read locklessly by the hook: a reader racing a change sees
-/// the port free or held, as a segment a moment earlier or later would.
-#[pin_data]
-pub(crate) struct PortFilter {
-    words: [AtomicU64; 1024],
-}
-
-impl PortFilter {
-    /// All ports free, built in place (8 KiB: not on the stack).
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
-        kernel::try_pin_init!(Self {
-            words <- kernel::init::init_array_from_fn::<_, 1024, AtomicU64, Error>(|_| AtomicU64::new(0)),
-        }? Error)
-    }
-
-    /// Whether `port` is held.
-    pub(crate) fn held(&self, port: u16) -> bool {
-        self.words[usize::from(port >> 6)].load(Ordering::Relaxed) & (1 << (port & 63)) != 0
-    }
-
-    /// Marks `port` held or free.
-    pub(crate) fn set(&self, port: u16, on: bool) {
-        let w = &self.words[usize::from(port >> 6)];
-        let bit = 1u64 << (port & 63);
-        if on {
-            w.fetch_or(bit, Ordering::Relaxed);
-        } else {
-            w.fetch_and(!bit, Ordering::Relaxed);
-        }
-    }
 }
 
 /// What the receive path did with a packet.
@@ -326,17 +283,6 @@ unsafe extern "C" fn net_init<N: NetData>(net: *mut b::net) -> c_int {
         // SAFETY: the pernet core gives this netns a zeroed slot of
         // `sizeof(void *)`, ours alone.
         unsafe { *b::rust_tcp_glue_net_slot(net) = raw.cast() };
-        // The port map the hook reads first: the filter lives in the netns's
-        // `N`, which the hook outlives only after it is unregistered.
-        // SAFETY: `raw` is the `N` just stored, alive until `net_exit`,
-        // which unregisters the hook (synchronize_net) before freeing it;
-        // the words are `AtomicU64`s, read by `test_bit` as unsigned longs
-        // of the same size and layout (64-bit kernels only: see Kbuild).
-        unsafe {
-            if let Some(f) = (*raw).port_filter() {
-                b::rust_tcp_glue_net_set_ports(net, f.words.as_ptr().cast());
-            }
-        }
         // SAFETY: the state the hook and the proc file read now exists.
         let r = to_result(unsafe { b::rust_tcp_glue_proc_register(net) }).and_then(|()| {
             // SAFETY: as above.
@@ -347,8 +293,6 @@ unsafe extern "C" fn net_init<N: NetData>(net: *mut b::net) -> c_int {
         });
         if let Err(e) = r {
             // SAFETY: the hook is not registered, so nothing can see `raw`.
-            unsafe { b::rust_tcp_glue_net_set_ports(net, core::ptr::null()) };
-            // SAFETY: as above.
             unsafe {
                 *b::rust_tcp_glue_net_slot(net) = core::ptr::null_mut();
                 drop(KBox::from_raw(raw));
@@ -371,7 +315,6 @@ unsafe extern "C" fn net_exit<N: NetData>(net: *mut b::net) {
     // removing the proc entry waits for its readers.
     unsafe {
         b::rust_tcp_glue_nf_unregister(net);
-        b::rust_tcp_glue_net_set_ports(net, core::ptr::null());
         b::rust_tcp_glue_proc_unregister(net);
     }
     // SAFETY: `net` is live and its `N` exists until the end of this call.
