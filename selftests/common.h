@@ -1106,4 +1106,156 @@ static inline int module_loaded(void)
 	return access("/sys/module/rust_tcp", F_OK) == 0;
 }
 
+/* ---- module references, CPUs, limits, the kernel log -------------------- */
+
+#include <sys/resource.h>
+
+/* The module's reference count (/sys/module/rust_tcp/refcnt), or -1. */
+static inline long module_refcnt(void)
+{
+	char buf[32];
+
+	if (read_file("/sys/module/rust_tcp/refcnt", buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+/*
+ * Waits up to @ms for the module's reference count to be @want (socks are
+ * freed by RCU and by the receive path after their last close): the last
+ * value read.
+ */
+static inline long module_refcnt_wait(long want, int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	long v;
+
+	while ((v = module_refcnt()) != want && now_s() < end)
+		msleep(20);
+	return v;
+}
+
+/*
+ * Unloads rust_tcp, retrying for up to @ms while it is still in use
+ * (EWOULDBLOCK: a netns going away may still be freeing socks): 0 or errno.
+ */
+static inline int module_unload_wait(int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	int err;
+
+	while ((err = module_unload()) == EWOULDBLOCK && now_s() < end)
+		msleep(50);
+	return err;
+}
+
+/* Pins the calling thread to @cpu: 0, or errno (EINVAL: it runs elsewhere). */
+static inline int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		return errno;
+	return sched_getcpu() == cpu ? 0 : EINVAL;
+}
+
+/* Raises RLIMIT_NOFILE (soft and hard) to at least @n: 0 or errno. */
+static inline int nofile_raise(rlim_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return errno;
+	if (rl.rlim_cur >= n && rl.rlim_max >= n)
+		return 0;
+	rl.rlim_cur = n;
+	if (rl.rlim_max < n)
+		rl.rlim_max = n;
+	return outcome(setrlimit(RLIMIT_NOFILE, &rl));
+}
+
+/* /dev/kmsg, positioned after the last record logged so far: an fd, or -errno. */
+static inline int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * The records of kmsg_open() fd @fd not read yet that contain @what: how
+ * many; the text of the first into @first.
+ */
+static inline int kmsg_find(int fd, const char *what, char *first, size_t size)
+{
+	char rec[2048];
+	int found = 0;
+	ssize_t n;
+
+	/* EPIPE: records were overwritten before we read them; go on. */
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n < 0)
+			continue;
+		rec[n] = 0;
+		if (strstr(rec, what) && !found++)
+			snprintf(first, size, "%.400s",
+				 strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+	}
+	return found;
+}
+
+/*
+ * Reads @len bytes from blocking or non-blocking @fd, waiting at most @ms
+ * for each piece: @len, fewer at EOF, or -errno (-ETIMEDOUT when nothing
+ * came in time). An error after some bytes is returned as the error.
+ */
+static inline ssize_t recv_full(int fd, void *buf, size_t len, int ms)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, ms);
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = recv(fd, (char *)buf + got, len - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			return -errno;
+		got += n;
+	}
+	return got;
+}
+
+/* Sends all @len bytes on blocking @fd (no SIGPIPE): @len, or -errno. */
+static inline ssize_t send_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += n;
+	}
+	return done;
+}
+
 #endif
