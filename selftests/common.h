@@ -1188,25 +1188,36 @@ static inline int kmsg_open(void)
 }
 
 /*
- * The records of kmsg_open() fd @fd not read yet that contain @what: how
- * many; the text of the first into @first.
+ * The records of kmsg_open() fd @fd not read yet that contain any of the
+ * @n strings @what: how many; the text of the first into @first.
  */
-static inline int kmsg_find(int fd, const char *what, char *first, size_t size)
+static inline int kmsg_find_any(int fd, const char *const *what, size_t n, char *first, size_t size)
 {
 	char rec[2048];
 	int found = 0;
-	ssize_t n;
+	ssize_t len;
 
 	/* EPIPE: records were overwritten before we read them; go on. */
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n < 0)
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
+		if (len < 0)
 			continue;
-		rec[n] = 0;
-		if (strstr(rec, what) && !found++)
-			snprintf(first, size, "%.400s",
-				 strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+		rec[len] = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!strstr(rec, what[i]))
+				continue;
+			if (!found++)
+				snprintf(first, size, "%.400s",
+					 strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			break;
+		}
 	}
 	return found;
+}
+
+/* kmsg_find_any() for one string. */
+static inline int kmsg_find(int fd, const char *what, char *first, size_t size)
+{
+	return kmsg_find_any(fd, &what, 1, first, size);
 }
 
 /*

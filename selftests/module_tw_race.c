@@ -258,25 +258,8 @@ static int kmsg_reports(int fd, char *first, size_t size)
 {
 	static const char *const pat[] = { "BUG:", "WARNING:", "Oops", "KASAN",
 					   "general protection", "ODEBUG", "Call Trace" };
-	char rec[2048];
-	int found = 0;
-	ssize_t n;
 
-	/* EPIPE: records were overwritten before we read them; go on. */
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n < 0)
-			continue;
-		rec[n] = 0;
-		for (size_t i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
-			if (!strstr(rec, pat[i]))
-				continue;
-			if (!found++)
-				snprintf(first, size, "%.400s",
-					 strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
-			break;
-		}
-	}
-	return found;
+	return kmsg_find_any(fd, pat, sizeof(pat) / sizeof(pat[0]), first, size);
 }
 
 /* The TIME_WAIT length as it was, put back after each test. */
@@ -345,9 +328,8 @@ TEST_F_TIMEOUT(tw, rearm_races_expiry, 60)
 
 	if (cpus < 2)
 		SKIP(return, "%d CPU online: the race needs two", cpus);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
-	lseek(kmsg, 0, SEEK_END);
 	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
 
