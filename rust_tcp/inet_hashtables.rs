@@ -31,7 +31,7 @@ use crate::proto::siphash::{siphash_3u32, SipKey};
 use crate::proto::tcp_states::TCP_LISTEN;
 use crate::request_sock::RequestSock;
 use crate::segvec::SegVec;
-use crate::sys::inet_hash::{Hashed, LockClass, NullsTable, SkKey};
+use crate::sys::inet_hash::{Hashed, LockClass, Member, NullsTable, SkKey};
 use crate::sys::kvec::swap_remove;
 use crate::sys::lock::SpinLockBh;
 use crate::sys::minisock::{MiniCache, MiniSock};
@@ -368,24 +368,23 @@ impl Hashinfo {
     /// Hashes `sk`'s connection `t` unless the 4-tuple is taken
     /// (`inet_ehash_insert`): EADDRINUSE.
     pub(crate) fn ehash_insert<N: NetData>(&self, net: &Net<N>, t: &FourTuple, sk: &TcpSk) -> Result {
-        let h = self.ehashfn(net.id(), t);
-        let mut b = self.ehash.lock(h);
-        if b.find(ehash_match(net.id(), t)).is_some() {
-            return Err(crate::sys::errno(crate::sys::bindings::EADDRINUSE));
-        }
         sk.set_key(t.laddr, t.lport, t.raddr, t.rport);
-        b.insert(sk, h)
+        self.ehash_insert_unique(net, t, sk)
     }
 
     /// Hashes request `req` unless its 4-tuple is taken.
     pub(crate) fn ehash_insert_req<N: NetData>(&self, net: &Net<N>, req: &Req) -> Result {
-        let t = &req.data().tuple;
+        self.ehash_insert_unique(net, &req.data().tuple, req)
+    }
+
+    /// Links `e` (whose key is `t`) unless the 4-tuple is taken.
+    fn ehash_insert_unique<N: NetData, E: Member<TcpSock, RequestSock, TwData>>(&self, net: &Net<N>, t: &FourTuple, e: &E) -> Result {
         let h = self.ehashfn(net.id(), t);
         let mut b = self.ehash.lock(h);
         if b.find(ehash_match(net.id(), t)).is_some() {
             return Err(crate::sys::errno(crate::sys::bindings::EADDRINUSE));
         }
-        b.insert(req, h)
+        b.insert(e, h)
     }
 
     /// Whether `req` is still hashed, and if so runs `f` under its

@@ -375,20 +375,7 @@ impl<D: SockData, R: MiniData, W: MiniData> Bucket<'_, D, R, W> {
     /// reference. Entries are stable under the lock; one whose count
     /// already fell to zero is on its way out and skipped.
     pub(crate) fn find(&self, matches: impl Fn(&SkKey) -> bool) -> Option<Hashed<D, R, W>> {
-        // SAFETY: under the stripe lock no entry is linked or unlinked in
-        // this chain, and every linked entry is live (the table holds a
-        // reference on each).
-        unsafe {
-            let mut pos = addr_of!((*self.table.head(self.slot)).first).read_volatile();
-            while !is_a_nulls(pos) {
-                let c = common_of(pos);
-                if matches(&read_key(c)) && b::rust_tcp_glue_refcount_inc_not_zero(c) {
-                    return Some(Hashed::from_common(c));
-                }
-                pos = addr_of!((*pos).next).read_volatile();
-            }
-        }
-        None
+        self.find_entry(matches, |_| true)
     }
 
     /// The first entry of this bucket whose key `key` accepts and which

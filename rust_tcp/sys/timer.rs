@@ -154,29 +154,27 @@ pub(crate) fn rearm_pending<H: SockTimerField>(host: &H::Host, t: &SockTimer<H>,
 /// reference, and must check under the lock that unhashed its host that it
 /// still has work to do). Any context.
 pub(crate) fn stop<H: SockTimerField>(host: &H::Host, t: &SockTimer<H>) {
-    if !owns_timer(host, t) {
-        return;
-    }
-    // SAFETY: `t` belongs to this live host; a pending timer held one
-    // reference, which nobody else will drop once it is deactivated.
-    unsafe {
-        if b::timer_delete(t.raw()) != 0 {
-            put_timer_ref(host);
-        }
-    }
+    // SAFETY: `timer_delete` takes a set-up timer_list.
+    stop_with(host, t, |raw| unsafe { b::timer_delete(raw) })
 }
 
 /// [`stop`], also waiting for a callback running on another CPU
 /// (`timer_delete_sync`). Process context, no lock the callback takes held.
 pub(crate) fn stop_sync<H: SockTimerField>(host: &H::Host, t: &SockTimer<H>) {
+    // SAFETY: as in `stop`.
+    stop_with(host, t, |raw| unsafe { b::rust_tcp_glue_timer_delete_sync(raw) })
+}
+
+/// Deactivates `t` with `delete` (which returns non-zero if it was
+/// pending) and drops the reference a pending timer held.
+fn stop_with<H: SockTimerField>(host: &H::Host, t: &SockTimer<H>, delete: impl FnOnce(*mut b::timer_list) -> i32) {
     if !owns_timer(host, t) {
         return;
     }
-    // SAFETY: as in `stop`.
-    unsafe {
-        if b::rust_tcp_glue_timer_delete_sync(t.raw()) != 0 {
-            put_timer_ref(host);
-        }
+    if delete(t.raw()) != 0 {
+        // SAFETY: `t` belongs to this live host; a pending timer held one
+        // reference, which nobody else will drop once it is deactivated.
+        unsafe { put_timer_ref(host) };
     }
 }
 
