@@ -25,7 +25,8 @@ use crate::sys::sock::{
 };
 use crate::sys::socket::{msg, Msg};
 use crate::tcp_output::{send_active_reset, SockTx};
-use crate::tcp_sock::{now, Role, SockRef, TcpInner, TcpSk, TcpSock};
+use crate::proto::tcp_timewait::TimeWaitSock;
+use crate::tcp_sock::{now, FourTuple, Role, SockRef, TcpInner, TcpSk, TcpSock};
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
 
@@ -226,7 +227,7 @@ pub(crate) fn apply_timers(sk: &TcpSk, ev: &Events) {
 pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut SockTx<'_>) -> R) -> Option<R> {
     let net = sk.net();
     let oif = sk.bound_dev_if();
-    let (r, ev) = {
+    let (r, ev, tw) = {
         let mut i = sk.data().inner.lock();
         let TcpInner { role, tuple, inet_id, .. } = &mut *i;
         // A closed connection (out of the tables, no tuple) still serves
@@ -237,20 +238,47 @@ pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut
         let r = f(c, &mut tx);
         let ev = c.take_events();
         apply_timers(sk, &ev);
-        if ev.done.is_none() && ev.time_wait.is_none() {
+        // CLOSE is tcp_done()'s to publish (it unhashes the sock and lets
+        // its port go when it does, and does nothing for a sock already
+        // CLOSE): a step that only finds the connection closed, as one
+        // racing the step that closed it does, must not publish it first.
+        if ev.done.is_none() && ev.time_wait.is_none() && !matches!(c.state, TCP_CLOSE | TCP_TIME_WAIT) {
             sk.set_state(c.state);
         }
         sk.set_shutdown(c.shutdown);
-        (r, ev)
+        // The connection ends here, under this lock: what its timewait
+        // sock keeps is taken now, and the connection takes no further
+        // segment (as a Linux sock, CLOSE from tcp_time_wait() on, drops
+        // what a lookup that found it before the hashdance hands it). A
+        // segment processed in between would be answered by the
+        // connection yet missed by the snapshot (a FIN acked here while
+        // the timewait sock still waits for it).
+        let tw = ev.time_wait.zip(*tuple).map(|((substate, timeo), t)| {
+            let st = c.time_wait_sock(substate, t.laddr, t.raddr, oif);
+            c.state = TCP_CLOSE;
+            TimeWaitArgs { st, tuple: t, substate, timeo }
+        });
+        (r, ev, tw)
     };
-    after_events(sk, &ev);
+    after_events(sk, &ev, tw);
     Some(r)
 }
 
+/// A connection's end in TIME_WAIT (or an orphan's FIN_WAIT2), taken
+/// under its lock for [`crate::tcp_minisocks::tcp_time_wait`].
+pub(crate) struct TimeWaitArgs {
+    pub(crate) st: TimeWaitSock,
+    pub(crate) tuple: FourTuple,
+    pub(crate) substate: u8,
+    pub(crate) timeo: u32,
+}
+
 /// The part of a step's events that runs without the sock's lock.
-fn after_events(sk: &TcpSk, ev: &Events) {
-    if let Some((substate, timeo)) = ev.time_wait {
-        crate::tcp_minisocks::tcp_time_wait(sk, substate, timeo);
+fn after_events(sk: &TcpSk, ev: &Events, tw: Option<TimeWaitArgs>) {
+    if ev.time_wait.is_some() {
+        if let Some(tw) = tw {
+            crate::tcp_minisocks::tcp_time_wait(sk, tw);
+        }
         tcp_done(sk, None);
     } else if let Some(err) = ev.done {
         tcp_done(sk, err);

@@ -117,7 +117,7 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
     };
     match owner {
         Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
-        Owner::Req(r) => request_rcv(net, r, &seg),
+        Owner::Req(r) => request_rcv(net, r, &seg, &tuple, iif, ecn),
         Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
         Owner::Tw(tw) => {
             if let Some(isn) = crate::tcp_minisocks::tcp_timewait_state_process(net, &tw, &seg) {
@@ -404,10 +404,26 @@ fn conn_request(
 }
 
 /// A segment for a request sock (`tcp_check_req`).
-fn request_rcv(net: &NetNs, req: ReqRef, seg: &TcpSegment<'_>) -> Verdict {
+fn request_rcv(net: &NetNs, req: ReqRef, seg: &TcpSegment<'_>, t: &FourTuple, iif: i32, ecn: SynEcn) -> Verdict {
     let rt = net.data();
     let d = req.data();
     let l = &d.listener;
+    if l.state() != TCP_LISTEN {
+        // The listener closed (or is closing) with the request still
+        // hashed: as tcp_v4_rcv, the request goes
+        // (inet_csk_reqsk_queue_drop_and_put) and the segment is looked
+        // up again, so a new listener on the port answers it (a reset, or
+        // a cookie's child), or nobody does (a reset). Keeping the request
+        // would swallow the peer's segments until the close drains it.
+        drop_request(net, &req);
+        return match listener_of(net, t, iif) {
+            Some(nl) => listener_rcv(net, &nl, seg, t, iif, ecn),
+            None => {
+                reset(net, t, iif, seg);
+                Verdict::Consumed
+            }
+        };
+    }
     let now = crate::sys::clock_ms();
     let ctx = CheckReqCtx {
         now,
@@ -515,10 +531,17 @@ fn make_child(net: &NetNs, l: &TcpSk, t: &FourTuple, init: &ChildInit, req: Opti
     };
     let mut i = l.data().inner.lock();
     // Closed meanwhile: no more children (listen_stop sets CLOSE under
-    // this lock before it empties the queue).
+    // this lock before it empties the queue). As inet_child_forget, the
+    // child resets the peer (its disconnect in ESTABLISHED) and goes, and
+    // so does the request (inet_csk_reqsk_queue_drop): the peer learns
+    // now, not after its retransmissions find the request drained.
     if l.state() != TCP_LISTEN {
         drop(i);
+        crate::tcp_output::send_active_reset(&child);
         abandon(&child);
+        if let Some(r) = req {
+            drop_request(net, r);
+        }
         return;
     }
     let (hashed, old) = match req {

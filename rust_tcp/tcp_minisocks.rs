@@ -18,21 +18,19 @@ use crate::sys::net::Sysctl;
 use crate::sys::minisock::CommonInit;
 use crate::sys::timer::{self, SockTimerHandler};
 use crate::sysctl::timewait_len;
+use crate::tcp::TimeWaitArgs;
 use crate::tcp_sock::TcpSk;
 
-/// `tcp_time_wait()`: `sk`'s connection ends in `substate`, for
-/// `timeo_ms` (0: TIME_WAIT's length); a timewait sock takes its place in
-/// the ehash and its port. Without memory for it, or when the connection
-/// is no longer hashed, nothing is left behind, as in Linux. The caller
-/// then closes the sock (`tcp_done`).
-pub(crate) fn tcp_time_wait(sk: &TcpSk, substate: u8, timeo_ms: u32) {
+/// `tcp_time_wait()`: `sk`'s connection ends in `tw.substate` with the
+/// state `tw.st` (taken under its lock, [`crate::tcp::with_conn`]), for
+/// `tw.timeo` ms (0: TIME_WAIT's length); a timewait sock takes its place
+/// in the ehash and its port. Without memory for it, or when the
+/// connection is no longer hashed, nothing is left behind, as in Linux.
+/// The caller then closes the sock (`tcp_done`).
+pub(crate) fn tcp_time_wait(sk: &TcpSk, tw: TimeWaitArgs) {
     let net = sk.net();
     let rt = net.data();
-    let (st, tuple) = {
-        let i = sk.data().inner.lock();
-        let (Some(c), Some(t)) = (i.conn(), i.tuple) else { return };
-        (c.time_wait_sock(substate, t.laddr, t.raddr, sk.bound_dev_if()), t)
-    };
+    let TimeWaitArgs { st, tuple, substate, timeo: timeo_ms } = tw;
     let key = CommonInit {
         laddr: tuple.laddr,
         lport: tuple.lport,
