@@ -25,8 +25,7 @@ use crate::sys::sock::{
 };
 use crate::sys::socket::{msg, Msg};
 use crate::tcp_output::{send_active_reset, SockTx};
-use crate::proto::tcp_timewait::TimeWaitSock;
-use crate::tcp_sock::{now, FourTuple, Role, SockRef, TcpInner, TcpSk, TcpSock};
+use crate::tcp_sock::{now, Role, SockRef, TcpInner, TcpSk, TcpSock};
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
 
@@ -256,7 +255,7 @@ pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut
         let tw = ev.time_wait.zip(*tuple).map(|((substate, timeo), t)| {
             let st = c.time_wait_sock(substate, t.laddr, t.raddr, oif);
             c.state = TCP_CLOSE;
-            TimeWaitArgs { st, tuple: t, substate, timeo }
+            crate::tcp_minisocks::TimeWaitArgs { st, tuple: t, substate, timeo }
         });
         (r, ev, tw)
     };
@@ -264,17 +263,8 @@ pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut
     Some(r)
 }
 
-/// A connection's end in TIME_WAIT (or an orphan's FIN_WAIT2), taken
-/// under its lock for [`crate::tcp_minisocks::tcp_time_wait`].
-pub(crate) struct TimeWaitArgs {
-    pub(crate) st: TimeWaitSock,
-    pub(crate) tuple: FourTuple,
-    pub(crate) substate: u8,
-    pub(crate) timeo: u32,
-}
-
 /// The part of a step's events that runs without the sock's lock.
-fn after_events(sk: &TcpSk, ev: &Events, tw: Option<TimeWaitArgs>) {
+fn after_events(sk: &TcpSk, ev: &Events, tw: Option<crate::tcp_minisocks::TimeWaitArgs>) {
     if ev.time_wait.is_some() {
         if let Some(tw) = tw {
             crate::tcp_minisocks::tcp_time_wait(sk, tw);

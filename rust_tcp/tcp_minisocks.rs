@@ -13,13 +13,21 @@ use crate::netns::{NetNs, RtcpNet};
 use crate::proto::seq::SeqNum;
 use crate::proto::tcp_hdr::TcpSegment;
 use crate::proto::tcp_states::TCP_TIME_WAIT;
-use crate::proto::tcp_timewait::{TwAction, TwCtx};
+use crate::proto::tcp_timewait::{TimeWaitSock, TwAction, TwCtx};
 use crate::sys::net::Sysctl;
 use crate::sys::minisock::CommonInit;
 use crate::sys::timer::{self, SockTimerHandler};
 use crate::sysctl::timewait_len;
-use crate::tcp::TimeWaitArgs;
-use crate::tcp_sock::TcpSk;
+use crate::tcp_sock::{FourTuple, TcpSk};
+
+/// A connection's end in TIME_WAIT (or an orphan's FIN_WAIT2), taken
+/// under its lock ([`crate::tcp::with_conn`]) for [`tcp_time_wait`].
+pub(crate) struct TimeWaitArgs {
+    pub(crate) st: TimeWaitSock,
+    pub(crate) tuple: FourTuple,
+    pub(crate) substate: u8,
+    pub(crate) timeo: u32,
+}
 
 /// `tcp_time_wait()`: `sk`'s connection ends in `tw.substate` with the
 /// state `tw.st` (taken under its lock, [`crate::tcp::with_conn`]), for
