@@ -16,10 +16,11 @@ type Chunk = KBox<[u8; CHUNK]>;
 type Leaf = KBox<[Option<Chunk>; LEAF]>;
 
 /// Slots of page-sized chunks, allocated on first write, in a two-level
-/// table: leaves of 64 slots, allocated with their first chunk. An idle
-/// connection's 4 MiB send ring costs 17 pointers (136 bytes), not a
-/// 1025-slot table (8 KiB, rounded up to kmalloc-16k) per socket; a busy
-/// one pays 512 bytes per 256 KiB of ring in use.
+/// table: leaves of 64 slots, allocated with their first chunk and freed
+/// with their last. An idle connection's 4 MiB send ring costs 17
+/// pointers (136 bytes), not a 1025-slot table (8 KiB, rounded up to
+/// kmalloc-16k) per socket; a busy one pays 512 bytes per 256 KiB of ring
+/// in use.
 pub(crate) struct KStore {
     slots: usize,
     leaves: KVec<Option<Leaf>>,
@@ -66,8 +67,12 @@ impl ChunkStore for KStore {
     }
 
     fn release(&mut self, i: usize) {
-        if let Some(Some(leaf)) = self.leaves.get_mut(i / LEAF) {
-            leaf[i % LEAF] = None;
+        let Some(entry) = self.leaves.get_mut(i / LEAF) else { return };
+        let Some(leaf) = entry.as_mut() else { return };
+        if leaf[i % LEAF].take().is_some() && leaf.iter().all(Option::is_none) {
+            // Its last chunk gone: the leaf goes too, so a drained ring
+            // holds only the first level.
+            *entry = None;
         }
     }
 }

@@ -173,7 +173,7 @@ pub(crate) fn conn_init(sk: &TcpSk, i: &mut TcpInner, init: &ChildInit, pmtu: u3
     let sndbuf_init = (!locked).then_some(sndbuf);
     let snd_store = KStore::new(snd_cap as usize)?;
     let rcv_store = KStore::new(rcv_bytes)?;
-    // Two pages of retransmission-queue records.
+    // Two pages of retransmission-queue records, allocated as they fill.
     let rtx_store = KStore::new(4096)?;
     let (_, hz) = crate::sys::jiffies64();
     let sizes = crate::sys::skb::skb_sizes();
@@ -194,9 +194,6 @@ pub(crate) fn conn_init(sk: &TcpSk, i: &mut TcpInner, init: &ChildInit, pmtu: u3
         },
     };
     let mut c = KBox::new(TcpConn::new(init, &p, snd_store, rcv_store, rtx_store, &now()), GFP_ATOMIC)?;
-    if c.rtx_capacity() == 0 {
-        return Err(ENOMEM);
-    }
     if i.nodelay {
         c.nagle.set_nodelay(true);
     }

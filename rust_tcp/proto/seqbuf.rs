@@ -175,6 +175,17 @@ impl<S: ChunkStore> SeqBuf<S> {
         self.base = self.base.wrapping_add(d as u32);
     }
 
+    /// [`SeqBuf::advance`] to `to` for a caller that holds nothing at or
+    /// past `to` (everything written is consumed, nothing written beyond):
+    /// the chunk `to` falls in is freed as well, so an empty ring holds no
+    /// memory. A write there allocates it again.
+    pub fn drain_to(&mut self, to: SeqNum) {
+        self.advance(to);
+        if self.ring() != 0 {
+            self.store.release(self.base_pos / CHUNK);
+        }
+    }
+
     /// Drops everything: all chunks freed, `base` moved to `to`.
     pub fn reset(&mut self, to: SeqNum) {
         for i in 0..self.store.slots() {
@@ -217,6 +228,22 @@ pub(crate) mod tests {
                 *s = None;
             }
         }
+    }
+
+    #[test]
+    fn drain_to_frees_the_chunk_advance_keeps() {
+        let mut b = SeqBuf::new(VecStore::new(3), SeqNum(100));
+        b.write(SeqNum(100), b"token").unwrap();
+        b.advance(SeqNum(105));
+        // advance frees only chunks left wholly behind: the token's stays.
+        assert_eq!(b.allocated(), 1);
+        b.drain_to(SeqNum(105));
+        assert_eq!((b.allocated(), b.base()), (0, SeqNum(105)));
+        // The next write takes a chunk again, at the same place.
+        b.write(SeqNum(105), b"more").unwrap();
+        let mut out = [0u8; 4];
+        b.read(SeqNum(105), &mut out);
+        assert_eq!((&out, b.allocated()), (b"more", 1));
     }
 
     #[test]

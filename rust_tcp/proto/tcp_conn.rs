@@ -260,8 +260,11 @@ impl Seg {
 /// The retransmission queue: sent, unacknowledged segments in order, as
 /// fixed-size records in chunks of the caller's store (so a connection is
 /// a few hundred bytes, not the 8 KiB of the records: it is built on a
-/// kernel stack). The store's chunks must all be allocated up front
-/// ([`TcpConn::new`] checks); capacity is at most [`RTX_SEGS`].
+/// kernel stack). Capacity is at most [`RTX_SEGS`] records; the chunks
+/// that hold them are allocated as the queue grows into them
+/// ([`SegRing::room_ready`]) and freed when it empties, so a connection
+/// with nothing in flight holds none (as a Linux socket's empty
+/// retransmission queue holds no skb).
 struct SegRing<S: ChunkStore> {
     store: S,
     cap: usize,
@@ -270,18 +273,32 @@ struct SegRing<S: ChunkStore> {
 }
 
 impl<S: ChunkStore> SegRing<S> {
-    fn new(mut store: S) -> Self {
+    fn new(store: S) -> Self {
         let per = CHUNK / SEG_REC;
-        let mut chunks = 0;
-        while chunks < store.slots() && store.chunk_mut(chunks).is_some() {
-            chunks += 1;
-        }
         Self {
-            cap: (chunks * per).min(RTX_SEGS),
+            cap: (store.slots() * per).min(RTX_SEGS),
             store,
             head: 0,
             len: 0,
         }
+    }
+    /// How many of the next `want` records can be pushed without an
+    /// allocation failing: the chunks they fall in are allocated first,
+    /// in order, up to the first that cannot be.
+    fn room_ready(&mut self, want: usize) -> usize {
+        let per = CHUNK / SEG_REC;
+        let want = want.min(self.room());
+        let mut ready = 0;
+        while ready < want {
+            let i = self.slot(self.len + ready);
+            if self.store.chunk_mut(i / per).is_none() {
+                break;
+            }
+            // The rest of this chunk's records, up to the ring's end.
+            let in_chunk = (per - i % per).min(self.cap - i);
+            ready = (ready + in_chunk).min(want);
+        }
+        ready
     }
     fn at(&self, i: usize) -> Seg {
         let per = CHUNK / SEG_REC;
@@ -321,7 +338,7 @@ impl<S: ChunkStore> SegRing<S> {
         }
     }
     fn push(&mut self, s: Seg) -> bool {
-        if self.full() {
+        if self.room_ready(1) == 0 {
             return false;
         }
         let i = self.slot(self.len);
@@ -339,13 +356,21 @@ impl<S: ChunkStore> SegRing<S> {
         if self.full() || cut == 0 || cut >= s.len {
             return false;
         }
+        // The slot the shift moves into must be allocated: the one before
+        // the head (the front moves) or the one after the tail.
+        let per = CHUNK / SEG_REC;
+        let before_head = (self.head + self.cap - 1) % self.cap;
+        let front = k < self.len / 2 && self.store.chunk_mut(before_head / per).is_some();
+        if !front && self.room_ready(1) == 0 {
+            return false;
+        }
         let first = Seg { len: cut, fin: false, ..s };
         let second = Seg {
             seq: at,
             len: s.len - cut,
             ..s
         };
-        if k < self.len / 2 {
+        if front {
             // The records before `k` move one slot toward the front.
             self.head = (self.head + self.cap - 1) % self.cap;
             for j in 0..k {
@@ -371,6 +396,13 @@ impl<S: ChunkStore> SegRing<S> {
         if self.len > 0 {
             self.head = self.slot(1);
             self.len -= 1;
+        }
+        if self.len == 0 {
+            // Empty: its chunks go, and the next record starts the first.
+            for i in 0..self.store.slots() {
+                self.store.release(i);
+            }
+            self.head = 0;
         }
     }
 }
@@ -604,9 +636,8 @@ impl<S: ChunkStore> TcpConn<S> {
     /// The connection as the handshake leaves it (`tcp_finish_connect()`
     /// or `tcp_create_openreq_child()` + the third ACK), with its stores
     /// for sent and received bytes.
-    /// `rtx_store` holds the retransmission queue: its chunks are
-    /// allocated here, and the queue holds as many segments as they fit
-    /// (two chunks: [`RTX_SEGS`]).
+    /// `rtx_store` holds the retransmission queue: as many segments as
+    /// its chunks fit (two chunks: [`RTX_SEGS`]), allocated as they fill.
     pub fn new(init: &ChildInit, p: &ConnParams, snd_store: S, rcv_store: S, rtx_store: S, now: &Now) -> Self {
         let mut rto = RtoState::new(p.hz);
         rto.init_metrics();
@@ -767,8 +798,13 @@ impl<S: ChunkStore> TcpConn<S> {
         }
     }
 
-    /// Segments the retransmission queue can hold (0 if its store could
-    /// not allocate: the connection cannot send).
+    /// Chunks the connection's stores hold now (its send and receive
+    /// rings and its retransmission queue): 0 when idle.
+    pub fn chunks_held(&self) -> usize {
+        self.sndbuf.allocated() + self.rcvbuf.allocated() + (0..self.rtx.store.slots()).filter(|&j| self.rtx.store.chunk(j).is_some()).count()
+    }
+
+    /// Segments the retransmission queue can hold (memory permitting).
     pub fn rtx_capacity(&self) -> usize {
         self.rtx.cap
     }
@@ -1006,7 +1042,11 @@ impl<S: ChunkStore> TcpConn<S> {
                 Xmit::Send(c) => c,
                 _ => break,
             };
-            let segs = c.segs.min(self.rtx.room() as u32);
+            // Records for as many segments as the queue's memory allows.
+            let segs = c.segs.min(self.rtx.room_ready(c.segs as usize) as u32);
+            if segs == 0 {
+                break;
+            }
             let c = if segs < c.segs {
                 XmitChunk {
                     seq: c.seq,
@@ -1161,7 +1201,13 @@ impl<S: ChunkStore> TcpConn<S> {
     pub fn recv_done(&mut self, n: u32, tx: &mut impl Tx<S>, now: &Now) {
         let n = n.min(self.rcv_queued());
         self.copied_seq = self.copied_seq.wrapping_add(n);
-        self.rcvbuf.advance(self.copied_seq);
+        if self.rcv_queued() == 0 && self.reasm.ofo.ranges().is_empty() {
+            // Read up to rcv_nxt (or its FIN) with nothing out of order: the
+            // ring holds nothing (an idle connection keeps no page).
+            self.rcvbuf.drain_to(self.copied_seq);
+        } else {
+            self.rcvbuf.advance(self.copied_seq);
+        }
         if self.state == TCP_CLOSE || n == 0 {
             return;
         }
@@ -1485,7 +1531,12 @@ impl<S: ChunkStore> TcpConn<S> {
         let data_end = self.snd.write_seq.wrapping_sub(u32::from(self.snd.fin_queued));
         let base = if una.after(data_end) { data_end } else { una };
         let freed = base != self.sndbuf.base();
-        self.sndbuf.advance(base);
+        if base == data_end {
+            // Every byte queued is acknowledged: the ring holds nothing.
+            self.sndbuf.drain_to(base);
+        } else {
+            self.sndbuf.advance(base);
+        }
         let tsecr = seg_ts(seg)
             .filter(|_| self.tstamp_ok)
             .map(|(_, ecr)| ecr)
@@ -1796,16 +1847,21 @@ impl<S: ChunkStore> TcpConn<S> {
                 match self.snd.write_wakeup(mss_now) {
                     Wakeup::Data(c) => {
                         // New data that fits: it is ordinary data now.
-                        self.rtx.push(Seg {
+                        // Without memory for its record nothing goes, as
+                        // tcp_write_wakeup() fails when tcp_fragment()
+                        // cannot allocate: the probe timer comes again.
+                        let queued = self.rtx.push(Seg {
                             seq: c.seq,
                             len: c.len,
                             fin: c.fin,
                             st: SegState::default(),
                             tx_ms: now.ms,
                         });
-                        self.cong.on_new_data_sent();
-                        self.xmit_data(tx, c.seq, c.len, c.fin, now);
-                        self.snd.on_sent(&c, mss_now);
+                        if queued {
+                            self.cong.on_new_data_sent();
+                            self.xmit_data(tx, c.seq, c.len, c.fin, now);
+                            self.snd.on_sent(&c, mss_now);
+                        }
                     }
                     Wakeup::Probe { seq } => {
                         let repr = self.header(seq, TcpFlags::empty(), 0, now);
@@ -1844,15 +1900,100 @@ mod tests {
 
     fn ring(n: u32, cap_chunks: usize) -> SegRing<VecStore> {
         let mut r = SegRing::new(VecStore::new(cap_chunks));
-        // Start the ring away from slot 0 so that both shifts wrap.
-        for _ in 0..3 {
-            r.push(seg(0, 1));
-            r.pop();
+        // Start the ring away from slot 0 so that both shifts wrap (an
+        // emptied ring starts again at 0, so the first records go last).
+        let lead = 3.min(r.cap - n as usize);
+        for _ in 0..lead {
+            assert!(r.push(seg(0, 1)));
         }
         for i in 0..n {
             assert!(r.push(seg(1000 * i, 1000)));
         }
+        for _ in 0..lead {
+            r.pop();
+        }
         r
+    }
+
+    /// A store that allocates at most `max` chunks at once.
+    struct Limited {
+        inner: VecStore,
+        max: usize,
+    }
+
+    impl ChunkStore for Limited {
+        fn slots(&self) -> usize {
+            self.inner.slots()
+        }
+        fn chunk(&self, i: usize) -> Option<&[u8]> {
+            self.inner.chunk(i)
+        }
+        fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
+            let held = (0..self.inner.slots()).filter(|&j| self.inner.chunk(j).is_some()).count();
+            if self.inner.chunk(i).is_none() && held >= self.max {
+                return None;
+            }
+            self.inner.chunk_mut(i)
+        }
+        fn release(&mut self, i: usize) {
+            self.inner.release(i)
+        }
+    }
+
+    fn held<S: ChunkStore>(r: &SegRing<S>) -> usize {
+        (0..r.store.slots()).filter(|&j| r.store.chunk(j).is_some()).count()
+    }
+
+    #[test]
+    fn chunks_come_as_the_queue_grows_and_go_when_it_empties() {
+        let per = CHUNK / SEG_REC;
+        let mut r = SegRing::new(VecStore::new(2));
+        assert_eq!((r.cap, held(&r)), (2 * per, 0));
+        assert!(r.push(seg(0, 1)));
+        assert_eq!(held(&r), 1);
+        for i in 1..=per as u32 {
+            assert!(r.push(seg(i, 1)));
+        }
+        assert_eq!(held(&r), 2);
+        for _ in 0..per {
+            r.pop();
+        }
+        assert_eq!((r.len, held(&r)), (1, 2));
+        r.pop();
+        assert_eq!((r.len, r.head, held(&r)), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_chunk_that_cannot_be_allocated_refuses_records() {
+        let per = CHUNK / SEG_REC;
+        let mut r = SegRing::new(Limited { inner: VecStore::new(2), max: 1 });
+        assert_eq!(r.room_ready(per + 10), per);
+        for i in 0..per as u32 {
+            assert!(r.push(seg(i, 1)));
+        }
+        assert!(!r.push(seg(9999, 1)));
+        assert_eq!(r.len, per);
+        // One gone from the head: the tail is still in the chunk that
+        // cannot be had.
+        r.pop();
+        assert_eq!(r.room_ready(1), 0);
+        assert!(!r.push(seg(9999, 1)));
+        assert_eq!(r.get(per - 2).map(|s| s.seq.0), Some(per as u32 - 1));
+    }
+
+    #[test]
+    fn split_near_the_head_shifts_the_tail_when_the_front_slot_is_unallocated() {
+        let mut r = SegRing::new(Limited { inner: VecStore::new(2), max: 1 });
+        for i in 0..10u32 {
+            assert!(r.push(seg(1000 * i, 1000)));
+        }
+        // The slot before the head (the ring's last) is in the second chunk.
+        assert!(r.split(1, SeqNum(1300)));
+        assert_eq!(r.len, 11);
+        assert_eq!(held(&r), 1);
+        let got: std::vec::Vec<(u32, u32)> = (0..r.len).map(|k| r.get(k).map(|s| (s.seq.0, s.len)).unwrap()).collect();
+        assert_eq!(&got[..4], &[(0, 1000), (1000, 300), (1300, 700), (2000, 1000)]);
+        assert_eq!(got[10], (9000, 1000));
     }
 
     fn seqs(r: &SegRing<VecStore>) -> std::vec::Vec<(u32, u32)> {

@@ -374,6 +374,8 @@ fn clean_link_exchange_and_close() {
     let (a, b, t) = run(1_000_000, 300_000, Link { loss: 0, dup: 0, reorder: 0, delay: 10 }, 7, 65535, 7000);
     check(&a, &b, 1_000_000, 300_000);
     assert_eq!(a.c.rtx_capacity(), 512);
+    // Everything acknowledged and read: neither side keeps a page.
+    assert_eq!((a.c.chunks_held(), b.c.chunks_held()), (0, 0));
     // B finished first: its FIN made A CLOSE_WAIT, A's FIN then went
     // LAST_ACK and closed cleanly when B acknowledged it from TIME_WAIT.
     assert_eq!(a.done, Some(None));
