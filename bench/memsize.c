@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memsize: what one connection costs the kernel, rust_tcp next to Linux
- * TCP, in one boot (docs/benchmark.md, "Memory").
+ * TCP, in one boot (docs/benchmark.md, "Issue 13 results").
  *
  *   1. The slab object sizes (/proc/slabinfo objsize) of a sock, a request
  *      sock and a timewait sock: Linux's TCP, request_sock_TCP and
