@@ -532,6 +532,46 @@ int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
 	return ip_local_out(net, NULL, skb);
 }
 
+int rust_tcp_glue_ip_send_sk(struct sock *sk, struct sk_buff *skb,
+			     __be32 saddr, __be32 daddr, int oif)
+{
+	struct net *net = sock_net(sk);
+	/* __sk_dst_check's test without the socket lock (sk_dst_check takes
+	 * its own reference): a route that went stale (rt_genid) is dropped. */
+	struct dst_entry *dst = sk_dst_check(sk, 0);
+
+	if (!dst) {
+		struct flowi4 fl4;
+		struct rtable *rt = rust_tcp_route(net, &fl4, saddr, daddr, oif);
+
+		if (IS_ERR(rt)) {
+			kfree_skb(skb);
+			return PTR_ERR(rt);
+		}
+		dst = &rt->dst;
+		/* One reference for the cache, one for this skb. */
+		dst_hold(dst);
+		sk_dst_set(sk, dst);
+	}
+	skb_dst_set(skb, dst);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ip_hdrlen(skb));
+	skb->protocol = htons(ETH_P_IP);
+	return ip_local_out(net, NULL, skb);
+}
+
+void rust_tcp_glue_sk_dst_reset(struct sock *sk)
+{
+	sk_dst_reset(sk);
+}
+
+void rust_tcp_glue_sk_dst_release(struct sock *sk)
+{
+	/* The last reference is gone: nobody reads the cache any more. */
+	dst_release(rcu_dereference_protected(sk->sk_dst_cache, 1));
+	RCU_INIT_POINTER(sk->sk_dst_cache, NULL);
+}
+
 int rust_tcp_glue_route_connect(struct net *net, __be32 *daddr, int oif,
 				__be32 *saddr, int *advmss, unsigned int *mtu)
 {

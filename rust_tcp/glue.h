@@ -193,6 +193,17 @@ long rust_tcp_glue_sndtimeo(const struct sock *sk, bool noblock);
 int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
 			  __be32 daddr, int oif);
 /*
+ * rust_tcp_glue_ip_send for a connected sock: the route is the one cached
+ * in sk->sk_dst_cache while it stays valid (sk_dst_check), else looked up
+ * and cached (sk_dst_set). The caller resets the cache when the sock's
+ * addresses change (rust_tcp_glue_sk_dst_reset).
+ */
+int rust_tcp_glue_ip_send_sk(struct sock *sk, struct sk_buff *skb,
+			     __be32 saddr, __be32 daddr, int oif);
+void rust_tcp_glue_sk_dst_reset(struct sock *sk);
+/* From sk_destruct: drops the cached route (inet_sock_destruct's release). */
+void rust_tcp_glue_sk_dst_release(struct sock *sk);
+/*
  * tcp_v4_connect's route lookup: the source address to use towards *daddr
  * (*saddr, in: the bound address or 0), the destination itself (0.0.0.0
  * routes to the loopback), the route's advmss and MTU; -ENETUNREACH

@@ -230,7 +230,7 @@ pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut
         // reads; it sends nothing.
         let Role::Synced(c) = role else { return None };
         let t = tuple.unwrap_or_default();
-        let mut tx = SockTx::new(net, t, oif, inet_id);
+        let mut tx = SockTx::new(sk, net, t, oif, inet_id);
         let r = f(c, &mut tx);
         let ev = c.take_events();
         apply_timers(sk, &ev);

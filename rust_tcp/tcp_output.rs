@@ -24,9 +24,12 @@ const IP_HDR_LEN: usize = 20;
 
 /// The one skb builder: an IPv4 packet from `t.laddr` to `t.raddr` with
 /// IP ID `id` and `tcp_len` bytes of TCP, which `fill` writes; then routed
-/// and sent, and counted. `atomic`: called in softirq or under a spinlock.
+/// (on `via`'s cached route, for a connection's own segments) and sent,
+/// and counted. `atomic`: called in softirq or under a spinlock.
+#[allow(clippy::too_many_arguments)]
 fn ip_send(
     net: &NetNs,
+    via: Option<&TcpSk>,
     t: &FourTuple,
     oif: i32,
     id: u16,
@@ -48,7 +51,10 @@ fn ip_send(
     let (iph, tcp) = buf.split_at_mut(IP_HDR_LEN);
     emit_ipv4(&ip, tcp_len, iph).map_err(|_| EINVAL)?;
     fill(tcp)?;
-    skb.send(net, t.laddr, t.raddr, oif)?;
+    match via {
+        Some(sk) => skb.send_sk(sk, t.laddr, t.raddr, oif)?,
+        None => skb.send(net, t.laddr, t.raddr, oif)?,
+    }
     net.data().inc(Mib::OutSegs);
     Ok(())
 }
@@ -72,7 +78,7 @@ pub(crate) fn transmit_id(
     id: u16,
 ) -> Result {
     let tcp_len = repr.header_len() + payload.len();
-    ip_send(net, t, oif, id, tcp_len, atomic, |tcp| {
+    ip_send(net, None, t, oif, id, tcp_len, atomic, |tcp| {
         emit(repr, t.laddr, t.raddr, payload, tcp).map(|_| ()).map_err(|_| EINVAL)
     })
 }
@@ -115,6 +121,9 @@ pub(crate) fn tcp_connect(net: &NetNs, sk: &TcpSk, t: &FourTuple, params: &Conne
     let syn = syn_repr(&cs, now, &sysctls.syn);
     let oif = sk.bound_dev_if();
     let rto = cs.rtx.rto_ms;
+    // A route cached for an earlier connection of this sock is not this
+    // one's (tcp_v4_connect sets the new one up).
+    sk.dst_reset();
     let mut i = sk.data().inner.lock();
     i.role = Role::Connecting(cs);
     // "inet->inet_id = get_random_u16()" in tcp_v4_connect.
@@ -132,6 +141,7 @@ pub(crate) fn tcp_connect(net: &NetNs, sk: &TcpSk, t: &FourTuple, params: &Conne
 /// connection's addresses and IP IDs. Used under the sock's spinlock, so
 /// allocations are atomic.
 pub(crate) struct SockTx<'a> {
+    sk: &'a TcpSk,
     net: &'a NetNs,
     t: FourTuple,
     oif: i32,
@@ -139,8 +149,8 @@ pub(crate) struct SockTx<'a> {
 }
 
 impl<'a> SockTx<'a> {
-    pub(crate) fn new(net: &'a NetNs, t: FourTuple, oif: i32, id: &'a mut u16) -> Self {
-        Self { net, t, oif, id }
+    pub(crate) fn new(sk: &'a TcpSk, net: &'a NetNs, t: FourTuple, oif: i32, id: &'a mut u16) -> Self {
+        Self { sk, net, t, oif, id }
     }
 }
 
@@ -155,7 +165,7 @@ impl Tx<KStore> for SockTx<'_> {
         let id = *self.id;
         *self.id = id.wrapping_add(1);
         let t = self.t;
-        let sent = ip_send(self.net, &t, self.oif, id, hlen + len, true, |tcp| {
+        let sent = ip_send(self.net, Some(self.sk), &t, self.oif, id, hlen + len, true, |tcp| {
             // The payload straight from the ring into the skb; the
             // checksum is summed over it there.
             let (hdr, payload) = tcp.split_at_mut(hlen);

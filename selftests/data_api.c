@@ -6,7 +6,7 @@
  * SO_RCVTIMEO and SO_SNDTIMEO; signals interrupting (or restarting) a
  * blocked recv() or send(); read/write/readv/writev/sendmsg/recvmsg/
  * sendto/recvfrom, zero-length calls; recv() and send() on sockets that
- * are not connected. (FIONREAD/SIOCINQ are ioctls: not implemented, not
+ * are not connected; a route change seen by an established connection. (FIONREAD/SIOCINQ are ioctls: not implemented, not
  * tested.)
  *
  * Two network namespaces joined by veth (two_hosts_setup_quick): A, of the
@@ -330,6 +330,35 @@ TEST_F_TIMEOUT(api, msg_peek, TIMEOUT)
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(-1, recv(a, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
+	close(a);
+	close(b);
+}
+
+/*
+ * A route change reaches an established connection: the sender's route is
+ * cached on the socket (sk_dst_cache) but revalidated before each use, so
+ * a blackhole route added for the peer mid-connection stops its segments
+ * (B gets nothing for 0.5 s), and once it is deleted the retransmission
+ * gets through. A cache that was not revalidated would keep sending on
+ * the old route.
+ */
+TEST_F_TIMEOUT(api, route_change_reaches_connection, TIMEOUT)
+{
+	char buf[8];
+	int a, b;
+
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(3, send(a, "one", 3, 0));
+	ASSERT_EQ(1, wait_ev(b, POLLIN, 2000));
+	ASSERT_EQ(3, recv(b, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, netns_enter(self->h.ns_c));
+	ASSERT_EQ(0, sh("ip route add blackhole " SERVER_ADDR "/32"));
+	EXPECT_EQ(3, send(a, "two", 3, 0));
+	EXPECT_EQ(0, wait_ev(b, POLLIN, 500));
+	ASSERT_EQ(0, sh("ip route del blackhole " SERVER_ADDR "/32"));
+	EXPECT_EQ(1, wait_ev(b, POLLIN, 5000));
+	EXPECT_EQ(3, recv(b, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
 	close(a);
 	close(b);
 }

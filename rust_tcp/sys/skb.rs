@@ -5,6 +5,7 @@
 
 use super::bindings as b;
 use super::net::{Net, NetData};
+use super::sock::{Sock, SockData};
 use kernel::error::to_result;
 use kernel::prelude::*;
 
@@ -128,6 +129,22 @@ impl TxSkb {
                 u32::from_ne_bytes(daddr),
                 oif,
             )
+        })
+    }
+}
+
+impl TxSkb {
+    /// [`TxSkb::send`] on `sk`'s connection: the route cached on the sock
+    /// (`sk_dst_cache`) while it is valid, looked up and cached otherwise.
+    /// The caller calls [`Sock::dst_reset`] when the addresses change.
+    pub(crate) fn send_sk<D: SockData>(self, sk: &Sock<D>, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result {
+        let raw = core::mem::ManuallyDrop::new(self).raw;
+        // SAFETY: the skb is ours and is handed over (the glue frees it on
+        // every path); `sk` is live for the call (the borrow), and its
+        // route cache is only used through the kernel's atomic
+        // sk_dst_check/sk_dst_set.
+        to_result(unsafe {
+            b::rust_tcp_glue_ip_send_sk(sk.raw(), raw, u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif)
         })
     }
 }

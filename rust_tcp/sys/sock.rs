@@ -118,8 +118,15 @@ impl<D: SockData> Sock<D> {
         unsafe { &*raw.cast::<Self>() }
     }
 
-    fn raw(&self) -> *mut b::sock {
+    pub(super) fn raw(&self) -> *mut b::sock {
         self.0.get().cast()
+    }
+
+    /// Forgets the route cached for the sock's connection
+    /// (`sk_dst_reset`): its addresses are changing.
+    pub(crate) fn dst_reset(&self) {
+        // SAFETY: `raw()` is live; sk_dst_reset swaps the cache atomically.
+        unsafe { b::rust_tcp_glue_sk_dst_reset(self.raw()) }
     }
 
     /// Identity, for tables that must find "this sock".
@@ -637,6 +644,9 @@ unsafe extern "C" fn sk_destruct<D: SockData>(sk: *mut b::sock) {
     // SAFETY: the sock is still whole here (its netns reference is dropped
     // after this callback) and no other reference exists.
     D::destroyed(unsafe { Sock::<D>::from_raw(sk) });
+    // SAFETY: the last reference is gone, so nothing reads the route
+    // cache; its reference is dropped here as inet_sock_destruct does.
+    unsafe { b::rust_tcp_glue_sk_dst_release(sk) };
     // SAFETY: the tail was initialised by `init_tail` and nothing can use
     // it any more: this is the last reference.
     unsafe { core::ptr::drop_in_place(addr_of_mut!((*sk.cast::<SockObj<D>>()).data)) };
