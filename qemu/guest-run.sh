@@ -27,9 +27,24 @@ if [ $status -eq 0 ]; then
 	status=$?
 fi
 echo "rust_tcp-guest: end: status $status"
-# Unload if the command left it loaded, and look for leaks it left.
+# Unload if the command left it loaded, and look for leaks it left. A
+# command that just closed many connections leaves their netns exiting
+# (cleanup_net runs later, on a workqueue) and orphans finishing their
+# close: the module is rightly in use until they are gone, so unloading
+# is retried for up to 30 s; a sock still there then has leaked.
 if grep -q '^rust_tcp ' /proc/modules; then
-	rmmod rust_tcp || { echo "rust_tcp-guest: rmmod failed"; [ $status -eq 0 ] && status=124; }
+	tries=0
+	until rmmod rust_tcp 2>/dev/null; do
+		tries=$((tries + 1))
+		if [ $tries -ge 30 ]; then
+			rmmod rust_tcp
+			echo "rust_tcp-guest: rmmod failed (refcount $(cat /sys/module/rust_tcp/refcnt))"
+			[ $status -eq 0 ] && status=124
+			break
+		fi
+		sleep 1
+	done
+	[ $tries -gt 0 ] && [ $tries -lt 30 ] && echo "rust_tcp-guest: unloaded after ${tries} s"
 fi
 if [ -w $kmemleak ]; then
 	sleep 6   # kmemleak ignores objects younger than 5 s
