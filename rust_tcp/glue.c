@@ -592,6 +592,39 @@ int rust_tcp_glue_route_connect(struct net *net, __be32 *daddr, int oif,
 	return 0;
 }
 
+int rust_tcp_glue_route_output(struct net *net, __be32 saddr, __be32 daddr,
+			       int oif, struct dst_entry **dst)
+{
+	struct flowi4 fl4;
+	struct rtable *rt = rust_tcp_route(net, &fl4, saddr, daddr, oif);
+
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	*dst = &rt->dst;
+	return 0;
+}
+
+int rust_tcp_glue_dst_advmss(const struct dst_entry *dst)
+{
+	return dst_metric_advmss(dst);
+}
+
+void rust_tcp_glue_dst_release(struct dst_entry *dst)
+{
+	dst_release(dst);
+}
+
+int rust_tcp_glue_ip_send_dst(struct net *net, struct sk_buff *skb,
+			      struct dst_entry *dst)
+{
+	/* The skb takes its own reference; the caller keeps its. */
+	skb_dst_set(skb, dst_clone(dst));
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ip_hdrlen(skb));
+	skb->protocol = htons(ETH_P_IP);
+	return ip_local_out(net, NULL, skb);
+}
+
 int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
 			       int oif)
 {

@@ -211,6 +211,18 @@ void rust_tcp_glue_sk_dst_release(struct sock *sk);
  */
 int rust_tcp_glue_route_connect(struct net *net, __be32 *daddr, int oif,
 				__be32 *saddr, int *advmss, unsigned int *mtu);
+/*
+ * The route from saddr to daddr, a reference held for the caller (*dst),
+ * or the routing error: what tcp_conn_request looks up once for both the
+ * SYN-ACK's MSS and its transmission (route_req).
+ */
+int rust_tcp_glue_route_output(struct net *net, __be32 saddr, __be32 daddr,
+			       int oif, struct dst_entry **dst);
+int rust_tcp_glue_dst_advmss(const struct dst_entry *dst);
+void rust_tcp_glue_dst_release(struct dst_entry *dst);
+/* rust_tcp_glue_ip_send on the route dst (the skb takes a reference). */
+int rust_tcp_glue_ip_send_dst(struct net *net, struct sk_buff *skb,
+			      struct dst_entry *dst);
 /* The route's advertised MSS (dst_metric_advmss) towards daddr, or <0. */
 int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
 			       int oif);

@@ -39,7 +39,7 @@ use crate::sys::skb::RxSkb;
 use crate::sys::sock::SOCK_RCVBUF_LOCK;
 use crate::sys::timer;
 use crate::sysctl::{full_space, syn_sysctls};
-use crate::tcp_output::{send_reset, transmit};
+use crate::tcp_output::{send_reset, transmit, transmit_route};
 use crate::tcp_sock::{FourTuple, SockRef, TcpSk};
 
 const IPPROTO_TCP: u8 = 6;
@@ -337,10 +337,12 @@ fn conn_request(
     }
     let want_cookie = matches!(adm, Admission::Cookie);
     let oif = if l.bound_dev_if() != 0 { l.bound_dev_if() } else { 0 };
-    let Ok(advmss) = net.route_advmss(t.laddr, t.raddr, oif) else {
+    // One lookup serves the MSS and the SYN-ACK (route_req).
+    let Ok(route) = net.route_output(t.laddr, t.raddr, oif) else {
         rt.inc(Mib::ListenDrops);
         return;
     };
+    let advmss = route.advmss();
     let tcp_timestamps = u8::try_from(net.sysctl(Sysctl::RUST_TCP_SYSCTL_TIMESTAMPS)).unwrap_or(1);
     let s = secure_tcp_seq_and_ts_off(t.laddr, t.raddr, t.lport, t.rport, &rt.seq_key, tcp_timestamps, crate::sys::real_ns());
     let (isn, ts_off) = (tw_isn.map_or(s.seq, |x| x.0), s.ts_off);
@@ -366,7 +368,7 @@ fn conn_request(
         if let Some(q) = l.data().inner.lock().listen_queue_mut() {
             synq_overflow(&mut q.last_overflow, j as u32, hz);
         }
-        if transmit(net, t, oif, &synack_repr(&st, now), &[], true).is_ok() {
+        if transmit_route(net, &route, t, &synack_repr(&st, now)).is_ok() {
             rt.inc(Mib::SyncookiesSent);
         }
         return;
@@ -400,7 +402,7 @@ fn conn_request(
         // (those take the listener's lock first, and cancel it).
         timer::reset(&*req, &req.data().timer, TCP_TIMEOUT_INIT_MS);
     }
-    let _ = transmit(net, t, oif, &synack, &[], true);
+    let _ = transmit_route(net, &route, t, &synack);
 }
 
 /// A segment for a request sock (`tcp_check_req`).

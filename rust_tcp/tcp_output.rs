@@ -13,7 +13,7 @@ use crate::proto::tcp_conn::Tx;
 use crate::proto::tcp_hdr::{emit, emit_header, TcpFlags, TcpRepr};
 use crate::proto::tcp_output::active_reset_repr;
 use crate::chunks::KStore;
-use crate::sys::net::Sysctl;
+use crate::sys::net::{Route, Sysctl};
 use crate::sys::skb::TxSkb;
 use crate::proto::tcp_connect::{syn_repr, ClientSock, ConnectParams};
 use crate::tcp_sock::{FourTuple, Role, TcpSk};
@@ -22,6 +22,17 @@ use kernel::prelude::*;
 const IPPROTO_TCP: u8 = 6;
 const IP_HDR_LEN: usize = 20;
 
+/// How a packet finds its route.
+#[derive(Clone, Copy)]
+enum Via<'a> {
+    /// Looked up for this packet (replies made for no socket).
+    Lookup,
+    /// The route cached on the connection's sock.
+    Sock(&'a TcpSk),
+    /// One the caller looked up (a SYN-ACK's, which gave its MSS too).
+    Route(&'a Route),
+}
+
 /// The one skb builder: an IPv4 packet from `t.laddr` to `t.raddr` with
 /// IP ID `id` and `tcp_len` bytes of TCP, which `fill` writes; then routed
 /// (on `via`'s cached route, for a connection's own segments) and sent,
@@ -29,7 +40,7 @@ const IP_HDR_LEN: usize = 20;
 #[allow(clippy::too_many_arguments)]
 fn ip_send(
     net: &NetNs,
-    via: Option<&TcpSk>,
+    via: Via<'_>,
     t: &FourTuple,
     oif: i32,
     id: u16,
@@ -52,8 +63,9 @@ fn ip_send(
     emit_ipv4(&ip, tcp_len, iph).map_err(|_| EINVAL)?;
     fill(tcp)?;
     match via {
-        Some(sk) => skb.send_sk(sk, t.laddr, t.raddr, oif)?,
-        None => skb.send(net, t.laddr, t.raddr, oif)?,
+        Via::Lookup => skb.send(net, t.laddr, t.raddr, oif)?,
+        Via::Sock(sk) => skb.send_sk(sk, t.laddr, t.raddr, oif)?,
+        Via::Route(r) => skb.send_route(net, r)?,
     }
     net.data().inc(Mib::OutSegs);
     Ok(())
@@ -63,6 +75,14 @@ fn ip_send(
 /// `atomic`: called in softirq or under a spinlock.
 pub(crate) fn transmit(net: &NetNs, t: &FourTuple, oif: i32, repr: &TcpRepr, payload: &[u8], atomic: bool) -> Result {
     transmit_id(net, t, oif, repr, payload, atomic, 0)
+}
+
+/// [`transmit`] on `route`, which the caller looked up (as
+/// tcp_conn_request's `route_req` serves both the MSS and the SYN-ACK).
+pub(crate) fn transmit_route(net: &NetNs, route: &Route, t: &FourTuple, repr: &TcpRepr) -> Result {
+    ip_send(net, Via::Route(route), t, 0, 0, repr.header_len(), true, |tcp| {
+        emit(repr, t.laddr, t.raddr, &[], tcp).map(|_| ()).map_err(|_| EINVAL)
+    })
 }
 
 /// [`transmit`] with IP ID `id`: a connected socket numbers its segments
@@ -78,7 +98,7 @@ pub(crate) fn transmit_id(
     id: u16,
 ) -> Result {
     let tcp_len = repr.header_len() + payload.len();
-    ip_send(net, None, t, oif, id, tcp_len, atomic, |tcp| {
+    ip_send(net, Via::Lookup, t, oif, id, tcp_len, atomic, |tcp| {
         emit(repr, t.laddr, t.raddr, payload, tcp).map(|_| ()).map_err(|_| EINVAL)
     })
 }
@@ -165,7 +185,7 @@ impl Tx<KStore> for SockTx<'_> {
         let id = *self.id;
         *self.id = id.wrapping_add(1);
         let t = self.t;
-        let sent = ip_send(self.net, Some(self.sk), &t, self.oif, id, hlen + len, true, |tcp| {
+        let sent = ip_send(self.net, Via::Sock(self.sk), &t, self.oif, id, hlen + len, true, |tcp| {
             // The payload straight from the ring into the skb; the
             // checksum is summed over it there.
             let (hdr, payload) = tcp.split_at_mut(hlen);

@@ -10,6 +10,7 @@ use super::bindings as b;
 use super::skb::RxSkb;
 use core::marker::PhantomData;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use kernel::error::{from_result, to_result};
 use kernel::ffi::c_int;
 use kernel::init::PinInit;
@@ -136,6 +137,19 @@ impl<N: NetData> Net<N> {
         })
     }
 
+    /// The route from `saddr` to `daddr` (out of `oif` if not 0), held:
+    /// one lookup for what is learnt from it and what is sent on it.
+    pub(crate) fn route_output(&self, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result<Route> {
+        let mut dst = core::ptr::null_mut();
+        // SAFETY: the netns is live; addresses as __be32; `dst` is valid
+        // for a write, and on success holds a reference that is ours.
+        to_result(unsafe {
+            b::rust_tcp_glue_route_output(self.as_raw(), u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif, &mut dst)
+        })?;
+        // INVARIANT: a route with a reference we own.
+        NonNull::new(dst).map(|dst| Route { dst }).ok_or(EINVAL)
+    }
+
     /// The advertised MSS of the route from `saddr` to `daddr`.
     pub(crate) fn route_advmss(&self, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result<u16> {
         // SAFETY: the netns is live; addresses as __be32.
@@ -144,6 +158,34 @@ impl<N: NetData> Net<N> {
         };
         to_result(mss)?;
         Ok(u16::try_from(mss).unwrap_or(u16::MAX))
+    }
+}
+
+/// A route (`struct dst_entry`) and the reference that keeps it.
+///
+/// INVARIANT: `dst` is a live route on which this value holds one
+/// reference, dropped with it.
+pub(crate) struct Route {
+    dst: NonNull<b::dst_entry>,
+}
+
+impl Route {
+    /// `dst_metric_advmss`.
+    pub(crate) fn advmss(&self) -> u16 {
+        // SAFETY: the route is live (the invariant).
+        let mss = unsafe { b::rust_tcp_glue_dst_advmss(self.dst.as_ptr()) };
+        u16::try_from(mss.max(0)).unwrap_or(u16::MAX)
+    }
+
+    pub(super) fn as_raw(&self) -> *mut b::dst_entry {
+        self.dst.as_ptr()
+    }
+}
+
+impl Drop for Route {
+    fn drop(&mut self) {
+        // SAFETY: the reference is ours (the invariant) and goes here.
+        unsafe { b::rust_tcp_glue_dst_release(self.dst.as_ptr()) }
     }
 }
 

@@ -4,7 +4,7 @@
 //! hands it over, and [`TxSkb`], a packet we build and send.
 
 use super::bindings as b;
-use super::net::{Net, NetData};
+use super::net::{Net, NetData, Route};
 use super::sock::{Sock, SockData};
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -134,6 +134,15 @@ impl TxSkb {
 }
 
 impl TxSkb {
+    /// [`TxSkb::send`] on `route`, looked up by the caller.
+    pub(crate) fn send_route<N: NetData>(self, net: &Net<N>, route: &Route) -> Result {
+        let raw = core::mem::ManuallyDrop::new(self).raw;
+        // SAFETY: the skb is ours and is handed over (the glue frees it on
+        // every path); the route is live for the call and the skb takes a
+        // reference of its own.
+        to_result(unsafe { b::rust_tcp_glue_ip_send_dst(net.as_raw(), raw, route.as_raw()) })
+    }
+
     /// [`TxSkb::send`] on `sk`'s connection: the route cached on the sock
     /// (`sk_dst_cache`) while it is valid, looked up and cached otherwise.
     /// The caller calls [`Sock::dst_reset`] when the addresses change.
