@@ -273,6 +273,19 @@ static inline int link_wait_running(const char *ifname)
 		usleep(1000);
 	}
 	close(fd);
+	/*
+	 * And see it: CI still saw a first SYN wait out its retransmission
+	 * with the above alone, so wait until the device's qdisc is no longer
+	 * noop_qdisc (what tc reports as "noop") as well.
+	 */
+	for (i = 0; !ret && i < 2000; i++) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "tc qdisc show dev %s | grep -q '^qdisc noop'", ifname);
+		if (system(cmd) != 0)
+			break;
+		usleep(1000);
+	}
 	return ret;
 }
 
