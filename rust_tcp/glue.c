@@ -514,6 +514,21 @@ static struct rtable *rust_tcp_route(struct net *net, struct flowi4 *fl4,
 	return ip_route_output_key(net, fl4);
 }
 
+/*
+ * Sends the IPv4 packet at skb->data on @dst, whose reference the skb
+ * takes over.
+ */
+static int rust_tcp_ip_out(struct net *net, struct sk_buff *skb,
+			   struct dst_entry *dst)
+{
+	skb_dst_set(skb, dst);
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ip_hdrlen(skb));
+	skb->protocol = htons(ETH_P_IP);
+	/* __ip_local_out fills in tot_len and the header checksum. */
+	return ip_local_out(net, NULL, skb);
+}
+
 int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
 			  __be32 daddr, int oif)
 {
@@ -524,12 +539,7 @@ int rust_tcp_glue_ip_send(struct net *net, struct sk_buff *skb, __be32 saddr,
 		kfree_skb(skb);
 		return PTR_ERR(rt);
 	}
-	skb_dst_set(skb, &rt->dst);
-	skb_reset_network_header(skb);
-	skb_set_transport_header(skb, ip_hdrlen(skb));
-	skb->protocol = htons(ETH_P_IP);
-	/* __ip_local_out fills in tot_len and the header checksum. */
-	return ip_local_out(net, NULL, skb);
+	return rust_tcp_ip_out(net, skb, &rt->dst);
 }
 
 int rust_tcp_glue_ip_send_sk(struct sock *sk, struct sk_buff *skb,
@@ -553,11 +563,7 @@ int rust_tcp_glue_ip_send_sk(struct sock *sk, struct sk_buff *skb,
 		dst_hold(dst);
 		sk_dst_set(sk, dst);
 	}
-	skb_dst_set(skb, dst);
-	skb_reset_network_header(skb);
-	skb_set_transport_header(skb, ip_hdrlen(skb));
-	skb->protocol = htons(ETH_P_IP);
-	return ip_local_out(net, NULL, skb);
+	return rust_tcp_ip_out(net, skb, dst);
 }
 
 void rust_tcp_glue_sk_dst_reset(struct sock *sk)
@@ -618,25 +624,7 @@ int rust_tcp_glue_ip_send_dst(struct net *net, struct sk_buff *skb,
 			      struct dst_entry *dst)
 {
 	/* The skb takes its own reference; the caller keeps its. */
-	skb_dst_set(skb, dst_clone(dst));
-	skb_reset_network_header(skb);
-	skb_set_transport_header(skb, ip_hdrlen(skb));
-	skb->protocol = htons(ETH_P_IP);
-	return ip_local_out(net, NULL, skb);
-}
-
-int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
-			       int oif)
-{
-	struct flowi4 fl4;
-	struct rtable *rt = rust_tcp_route(net, &fl4, saddr, daddr, oif);
-	int mss;
-
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
-	mss = dst_metric_advmss(&rt->dst);
-	ip_rt_put(rt);
-	return mss;
+	return rust_tcp_ip_out(net, skb, dst_clone(dst));
 }
 
 bool rust_tcp_glue_skb_csum_trusted(const struct sk_buff *skb)

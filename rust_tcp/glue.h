@@ -223,9 +223,6 @@ void rust_tcp_glue_dst_release(struct dst_entry *dst);
 /* rust_tcp_glue_ip_send on the route dst (the skb takes a reference). */
 int rust_tcp_glue_ip_send_dst(struct net *net, struct sk_buff *skb,
 			      struct dst_entry *dst);
-/* The route's advertised MSS (dst_metric_advmss) towards daddr, or <0. */
-int rust_tcp_glue_route_advmss(struct net *net, __be32 saddr, __be32 daddr,
-			       int oif);
 /* ip_summed says the device or the local sender vouched for the checksum. */
 bool rust_tcp_glue_skb_csum_trusted(const struct sk_buff *skb);
 /* The input interface as routing saw it (inet_iif). */

@@ -300,6 +300,10 @@ impl<S: ChunkStore> SegRing<S> {
         }
         ready
     }
+    /// Chunks allocated now.
+    fn allocated(&self) -> usize {
+        (0..self.store.slots()).filter(|&j| self.store.chunk(j).is_some()).count()
+    }
     fn at(&self, i: usize) -> Seg {
         let per = CHUNK / SEG_REC;
         let off = (i % per) * SEG_REC;
@@ -801,7 +805,7 @@ impl<S: ChunkStore> TcpConn<S> {
     /// Chunks the connection's stores hold now (its send and receive
     /// rings and its retransmission queue): 0 when idle.
     pub fn chunks_held(&self) -> usize {
-        self.sndbuf.allocated() + self.rcvbuf.allocated() + (0..self.rtx.store.slots()).filter(|&j| self.rtx.store.chunk(j).is_some()).count()
+        self.sndbuf.allocated() + self.rcvbuf.allocated() + self.rtx.allocated()
     }
 
     /// Segments the retransmission queue can hold (memory permitting).
@@ -1940,27 +1944,23 @@ mod tests {
         }
     }
 
-    fn held<S: ChunkStore>(r: &SegRing<S>) -> usize {
-        (0..r.store.slots()).filter(|&j| r.store.chunk(j).is_some()).count()
-    }
-
     #[test]
     fn chunks_come_as_the_queue_grows_and_go_when_it_empties() {
         let per = CHUNK / SEG_REC;
         let mut r = SegRing::new(VecStore::new(2));
-        assert_eq!((r.cap, held(&r)), (2 * per, 0));
+        assert_eq!((r.cap, r.allocated()), (2 * per, 0));
         assert!(r.push(seg(0, 1)));
-        assert_eq!(held(&r), 1);
+        assert_eq!(r.allocated(), 1);
         for i in 1..=per as u32 {
             assert!(r.push(seg(i, 1)));
         }
-        assert_eq!(held(&r), 2);
+        assert_eq!(r.allocated(), 2);
         for _ in 0..per {
             r.pop();
         }
-        assert_eq!((r.len, held(&r)), (1, 2));
+        assert_eq!((r.len, r.allocated()), (1, 2));
         r.pop();
-        assert_eq!((r.len, r.head, held(&r)), (0, 0, 0));
+        assert_eq!((r.len, r.head, r.allocated()), (0, 0, 0));
     }
 
     #[test]
@@ -1990,7 +1990,7 @@ mod tests {
         // The slot before the head (the ring's last) is in the second chunk.
         assert!(r.split(1, SeqNum(1300)));
         assert_eq!(r.len, 11);
-        assert_eq!(held(&r), 1);
+        assert_eq!(r.allocated(), 1);
         let got: std::vec::Vec<(u32, u32)> = (0..r.len).map(|k| r.get(k).map(|s| (s.seq.0, s.len)).unwrap()).collect();
         assert_eq!(&got[..4], &[(0, 1000), (1000, 300), (1300, 700), (2000, 1000)]);
         assert_eq!(got[10], (9000, 1000));

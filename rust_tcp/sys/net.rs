@@ -152,12 +152,7 @@ impl<N: NetData> Net<N> {
 
     /// The advertised MSS of the route from `saddr` to `daddr`.
     pub(crate) fn route_advmss(&self, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result<u16> {
-        // SAFETY: the netns is live; addresses as __be32.
-        let mss = unsafe {
-            b::rust_tcp_glue_route_advmss(self.as_raw(), u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif)
-        };
-        to_result(mss)?;
-        Ok(u16::try_from(mss).unwrap_or(u16::MAX))
+        Ok(self.route_output(saddr, daddr, oif)?.advmss())
     }
 }
 
