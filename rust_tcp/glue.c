@@ -107,13 +107,24 @@ static struct pernet_operations rust_tcp_net_ops = {
 
 int rust_tcp_glue_pernet_register(const struct rust_tcp_glue_pernet_cbs *cbs)
 {
+	int err = rust_tcp_glue_scratch_init();
+
+	if (err)
+		return err;
 	rust_tcp_cbs = *cbs;
-	return register_pernet_subsys(&rust_tcp_net_ops);
+	err = register_pernet_subsys(&rust_tcp_net_ops);
+	if (err)
+		rust_tcp_glue_scratch_exit();
+	return err;
 }
 
 void rust_tcp_glue_pernet_unregister(void)
 {
+	/* Every netns's hook is gone; a hook still running (softirq: an RCU
+	 * read-side section) is waited out before its scratch buffer goes. */
 	unregister_pernet_subsys(&rust_tcp_net_ops);
+	synchronize_rcu();
+	rust_tcp_glue_scratch_exit();
 }
 
 void **rust_tcp_glue_net_slot(const struct net *net)
@@ -648,6 +659,159 @@ struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp)
 	return skb;
 }
 
+void *rust_tcp_glue_skb_frag_room(struct sk_buff *skb, struct page_frag *pfrag,
+				  unsigned int len, gfp_t gfp, unsigned int *n)
+{
+	int i = skb_shinfo(skb)->nr_frags;
+	unsigned int take;
+	void *p;
+
+	/* A page all of whose bytes went out and came back (refcount 1) is
+	 * reused from its start; otherwise a fresh one, 32 KiB if it can be
+	 * had without reclaim, else a single page. */
+	if (!skb_page_frag_refill(1, pfrag, gfp))
+		return NULL;
+	take = min_t(unsigned int, len, pfrag->size - pfrag->offset);
+	if (skb_can_coalesce(skb, i, pfrag->page, pfrag->offset)) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], take);
+	} else {
+		if (i >= MAX_SKB_FRAGS)
+			return NULL;
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, take);
+		get_page(pfrag->page);
+	}
+	p = page_address(pfrag->page) + pfrag->offset;
+	pfrag->offset += take;
+	skb->len += take;
+	skb->data_len += take;
+	skb->truesize += take;
+	*n = take;
+	return p;
+}
+
+int rust_tcp_glue_bh_lock_or_backlog(struct sock *sk, struct sk_buff *skb)
+{
+	u64 limit;
+
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk))
+		return 0;
+	limit = ((u64)READ_ONCE(sk->sk_rcvbuf)) << 1;
+	limit += ((u32)READ_ONCE(sk->sk_sndbuf)) >> 1;
+	/* "Only socket owner can try to collapse/prune rx queues to reduce
+	 * memory overhead, so add a little headroom here." */
+	limit += 64 * 1024;
+	limit = min_t(u64, limit, UINT_MAX);
+	if (unlikely(sk_add_backlog(sk, skb, limit))) {
+		bh_unlock_sock(sk);
+		return -ENOBUFS;
+	}
+	bh_unlock_sock(sk);
+	return 1;
+}
+
+void rust_tcp_glue_bh_unlock_sock(struct sock *sk)
+{
+	bh_unlock_sock(sk);
+}
+
+void rust_tcp_glue_flush_backlog(struct sock *sk)
+{
+	sk_flush_backlog(sk);
+}
+
+void rust_tcp_glue_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void rust_tcp_glue_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+
+void rust_tcp_glue_page_frag_release(struct page_frag *pfrag)
+{
+	if (pfrag->page) {
+		put_page(pfrag->page);
+		pfrag->page = NULL;
+		pfrag->offset = 0;
+		pfrag->size = 0;
+	}
+}
+
+bool rust_tcp_glue_skb_tcp_offload(struct sk_buff *skb, unsigned int ihl,
+				   unsigned int gso_size, unsigned int gso_segs)
+{
+	/* __tcp_v4_send_check: the device sums from the TCP header on into
+	 * th->check, which holds the pseudo-header's sum. */
+	if (!skb_partial_csum_set(skb, ihl, offsetof(struct tcphdr, check)))
+		return false;
+	if (gso_segs > 1) {
+		skb_shinfo(skb)->gso_size = gso_size;
+		skb_shinfo(skb)->gso_segs = gso_segs;
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+	}
+	return true;
+}
+
+/* Large enough for a GRO or GSO packet of the legacy 64 KiB limit. */
+#define RUST_TCP_SCRATCH (GSO_LEGACY_MAX_SIZE + 256)
+static void * __percpu *rust_tcp_scratch;
+static DEFINE_PER_CPU(bool, rust_tcp_scratch_busy);
+
+int rust_tcp_glue_scratch_init(void)
+{
+	int cpu;
+
+	rust_tcp_scratch = alloc_percpu(void *);
+	if (!rust_tcp_scratch)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		void *buf = kvmalloc_node(RUST_TCP_SCRATCH, GFP_KERNEL,
+					  cpu_to_node(cpu));
+
+		if (!buf) {
+			rust_tcp_glue_scratch_exit();
+			return -ENOMEM;
+		}
+		*per_cpu_ptr(rust_tcp_scratch, cpu) = buf;
+	}
+	return 0;
+}
+
+void rust_tcp_glue_scratch_exit(void)
+{
+	int cpu;
+
+	if (!rust_tcp_scratch)
+		return;
+	for_each_possible_cpu(cpu)
+		kvfree(*per_cpu_ptr(rust_tcp_scratch, cpu));
+	free_percpu(rust_tcp_scratch);
+	rust_tcp_scratch = NULL;
+}
+
+const void *rust_tcp_glue_skb_flat(struct sk_buff *skb)
+{
+	void *buf;
+
+	if (!in_softirq())
+		return NULL;
+	if (skb->len > RUST_TCP_SCRATCH || __this_cpu_read(rust_tcp_scratch_busy))
+		return NULL;
+	buf = *this_cpu_ptr(rust_tcp_scratch);
+	if (skb_copy_bits(skb, 0, buf, skb->len))
+		return NULL;
+	__this_cpu_write(rust_tcp_scratch_busy, true);
+	return buf;
+}
+
+void rust_tcp_glue_skb_flat_done(void)
+{
+	__this_cpu_write(rust_tcp_scratch_busy, false);
+}
+
 static unsigned int rust_tcp_nf_hook(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
@@ -777,6 +941,11 @@ void rust_tcp_glue_percpu_free(void __percpu *p)
 void rust_tcp_glue_percpu_inc(void __percpu *p, unsigned int idx)
 {
 	this_cpu_inc(((u64 __percpu *)p)[idx]);
+}
+
+void rust_tcp_glue_percpu_add(void __percpu *p, unsigned int idx, u64 n)
+{
+	this_cpu_add(((u64 __percpu *)p)[idx], n);
 }
 
 /* snmp_fold_field: the sum over every possible CPU. */

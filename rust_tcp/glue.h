@@ -229,6 +229,50 @@ bool rust_tcp_glue_skb_csum_trusted(const struct sk_buff *skb);
 int rust_tcp_glue_skb_iif(const struct sk_buff *skb);
 /* An skb with headroom for link and IP headers and len bytes of room. */
 struct sk_buff *rust_tcp_glue_alloc_skb(unsigned int len, gfp_t gfp);
+/*
+ * Appends up to len bytes of pfrag's page to skb as a page fragment (merged
+ * with the last one when they are contiguous, skb_can_coalesce), refilling
+ * pfrag first (skb_page_frag_refill), and returns where those bytes are, *n
+ * their count: the caller writes them. NULL when no page could be had or
+ * the skb has no fragment slot left. skb->len, data_len and truesize grow.
+ */
+struct page_frag;
+void *rust_tcp_glue_skb_frag_room(struct sk_buff *skb, struct page_frag *pfrag,
+				  unsigned int len, gfp_t gfp, unsigned int *n);
+/*
+ * tcp_v4_rcv's ownership test, BHs off: bh_lock_sock, and if no process owns
+ * the sock (lock_sock) 0 with the lock held, for the caller to process the
+ * segment and call rust_tcp_glue_bh_unlock_sock. Otherwise the skb goes on
+ * the sock's backlog (tcp_add_backlog's limit; sk_add_backlog takes a
+ * reference on its route) for release_sock, and the lock is dropped: 1
+ * queued (the skb is no longer the caller's), -ENOBUFS over the limit.
+ */
+int rust_tcp_glue_bh_lock_or_backlog(struct sock *sk, struct sk_buff *skb);
+void rust_tcp_glue_bh_unlock_sock(struct sock *sk);
+/* sk_flush_backlog(): with the socket lock held, process its backlog now. */
+void rust_tcp_glue_flush_backlog(struct sock *sk);
+void rust_tcp_glue_local_bh_disable(void);
+void rust_tcp_glue_local_bh_enable(void);
+/* put_page of pfrag's page, if any (sk_page_frag's page given back). */
+void rust_tcp_glue_page_frag_release(struct page_frag *pfrag);
+/*
+ * The TCP checksum left to the device or the stack (CHECKSUM_PARTIAL from
+ * the transport header at ihl bytes past skb->data, the IP header), and with
+ * gso_segs > 1 a GSO packet of gso_size-byte TCPv4 segments. False if the
+ * header is not in the linear part.
+ */
+bool rust_tcp_glue_skb_tcp_offload(struct sk_buff *skb, unsigned int ihl,
+				   unsigned int gso_size, unsigned int gso_segs);
+/*
+ * Copies all of a non-linear skb into this CPU's scratch buffer and returns
+ * it (the whole packet, from skb->data); NULL if the skb is longer than the
+ * buffer or the buffer is in use. BHs must be off (softirq), which keeps the
+ * CPU and the buffer ours until rust_tcp_glue_skb_flat_done().
+ */
+const void *rust_tcp_glue_skb_flat(struct sk_buff *skb);
+void rust_tcp_glue_skb_flat_done(void);
+int rust_tcp_glue_scratch_init(void);
+void rust_tcp_glue_scratch_exit(void);
 
 /* Data path (issue 5): the message iterator of sendmsg/recvmsg. */
 struct msghdr;
@@ -268,6 +312,7 @@ void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len);
 void __percpu *rust_tcp_glue_percpu_alloc(unsigned int count);
 void rust_tcp_glue_percpu_free(void __percpu *p);
 void rust_tcp_glue_percpu_inc(void __percpu *p, unsigned int idx);
+void rust_tcp_glue_percpu_add(void __percpu *p, unsigned int idx, u64 n);
 u64 rust_tcp_glue_percpu_sum(void __percpu *p, unsigned int idx);
 
 /*

@@ -54,9 +54,12 @@ pub(crate) enum Mib {
     ActiveOpens,
     /// Active opens that failed: refused, timed out, reset (AttemptFails).
     AttemptFails,
+    /// Segments dropped because the backlog of a sock a process owned was
+    /// over its limit (TCPBacklogDrop).
+    BacklogDrop,
 }
 
-const MIB_COUNT: usize = Mib::AttemptFails as usize + 1;
+const MIB_COUNT: usize = Mib::BacklogDrop as usize + 1;
 
 /// Names, in [`Mib`] order, for /proc and logs.
 pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
@@ -77,6 +80,7 @@ pub(crate) const MIB_NAMES: [&str; MIB_COUNT] = [
     "TCPReqQFullDoCookies",
     "ActiveOpens",
     "AttemptFails",
+    "TCPBacklogDrop",
 ];
 
 /// Per-netns state.
@@ -114,6 +118,11 @@ impl RtcpNet {
     /// Counts one event.
     pub(crate) fn inc(&self, m: Mib) {
         self.mib.inc(m as usize);
+    }
+
+    /// Counts `n` events (a GSO packet's segments).
+    pub(crate) fn add(&self, m: Mib, n: u32) {
+        self.mib.add(m as usize, u64::from(n));
     }
 
     /// A counter's value.

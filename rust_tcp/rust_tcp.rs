@@ -83,6 +83,10 @@ impl SockData for TcpSock {
     fn destroyed(sk: &Sock<Self>) {
         sk.net().data().sock_destroyed();
     }
+
+    fn backlog_rcv(sk: &Sock<Self>, skb: &mut RxSkb) {
+        tcp_ipv4::backlog_rcv(sk, skb);
+    }
 }
 
 impl NetData for RtcpNet {

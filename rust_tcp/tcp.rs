@@ -225,13 +225,19 @@ pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut
     let oif = sk.bound_dev_if();
     let (r, ev, tw) = {
         let mut i = sk.data().inner.lock();
-        let TcpInner { role, tuple, inet_id, .. } = &mut *i;
+        let TcpInner { role, tuple, inet_id, frag, .. } = &mut *i;
         // A closed connection (out of the tables, no tuple) still serves
         // reads; it sends nothing.
         let Role::Synced(c) = role else { return None };
         let t = tuple.unwrap_or_default();
-        let mut tx = SockTx::new(sk, net, t, oif, inet_id);
+        let mut tx = SockTx::new(sk, net, t, oif, inet_id, frag);
         let r = f(c, &mut tx);
+        if c.snd.write_seq == c.snd.snd_una {
+            // All sent is acknowledged: the page fragment goes (packets
+            // still queued below keep theirs), so an idle connection
+            // holds no page.
+            frag.release();
+        }
         let ev = c.take_events();
         apply_timers(sk, &ev);
         // CLOSE is tcp_done()'s to publish (it unhashes the sock and lets
@@ -377,6 +383,12 @@ fn sendmsg_inner(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags:
     let mut copied = 0usize;
     let mut bounce = KVVec::from_elem(0u8, m.left().clamp(1, BOUNCE), GFP_KERNEL)?;
     while m.left() > 0 {
+        if copied > 0 {
+            // What arrived while this call owned the sock (ACKs freeing
+            // room, the peer's data) is processed between copies
+            // (sk_flush_backlog), not only when the call returns.
+            sk.flush_backlog(g);
+        }
         if sk.err() != 0 || sk.shutdown() & SEND_SHUTDOWN != 0 {
             return if copied > 0 { Ok(copied) } else { Err(epipe()) };
         }

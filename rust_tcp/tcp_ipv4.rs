@@ -15,7 +15,7 @@ use crate::sys::minisock::CommonInit;
 use crate::netns::{Mib, NetNs};
 use crate::proto::af_inet::{check_connect, RouteKind};
 use crate::proto::checksum::tcp_v4_verify;
-use crate::proto::ip_hdr::parse_ipv4;
+use crate::proto::ip_hdr::{parse_ipv4, Ipv4Packet};
 use crate::proto::request_sock::RequestSock as ReqState;
 use crate::proto::secure_seq::{secure_tcp_seq_and_ts_off, secure_tcp_ts_off};
 use crate::proto::seq::SeqNum;
@@ -36,7 +36,7 @@ use crate::proto::inet_hashtables::BindBucket;
 use crate::request_sock::RequestSock;
 use crate::sys::net::{Sysctl, Verdict};
 use crate::sys::skb::RxSkb;
-use crate::sys::sock::SOCK_RCVBUF_LOCK;
+use crate::sys::sock::{BhLock, SOCK_RCVBUF_LOCK};
 use crate::sys::timer;
 use crate::sysctl::{full_space, syn_sysctls};
 use crate::tcp_output::{send_reset, transmit, transmit_route};
@@ -92,23 +92,75 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
 
     // Ours: from here on the segment is validated before it is trusted.
     let trusted = skb.csum_trusted();
-    let Ok(data) = skb.linear() else {
-        rt.inc(Mib::InErrs);
-        return Verdict::Dropped;
+    // A connection's segment waits on its backlog while a process owns the
+    // sock (tcp_v4_rcv: bh_lock_sock, sock_owned_by_user, tcp_add_backlog):
+    // a sender that holds the socket lock for its whole window never makes
+    // this CPU spin.
+    let r = if let Owner::Est(s) = &owner {
+        match s.bh_lock_or_backlog(skb) {
+            BhLock::Locked(_bh) => skb.with_flat(|data| match parse_segment(net, data, trusted) {
+                Ok((_, seg)) => crate::tcp_input::rcv_state_process(net, s, &seg),
+                Err(v) => v,
+            }),
+            BhLock::Queued => return Verdict::Consumed,
+            BhLock::Full => {
+                rt.inc(Mib::BacklogDrop);
+                return Verdict::Dropped;
+            }
+        }
+    } else {
+        // A GRO or GSO packet is read in place where its bytes are
+        // contiguous, else copied once into a per-CPU buffer: never a
+        // reallocation.
+        skb.with_flat(|data| segment_rcv(net, owner, data, trusted, &tuple, iif))
     };
+    r.unwrap_or_else(|_| {
+        rt.inc(Mib::InErrs);
+        Verdict::Dropped
+    })
+}
+
+/// A segment that waited on `sk`'s backlog, handed over by `release_sock`
+/// in the process that owned the sock (`tcp_v4_do_rcv` from
+/// `sk_backlog_rcv`).
+pub(crate) fn backlog_rcv(sk: &TcpSk, skb: &mut RxSkb) {
+    let net = sk.net();
+    let trusted = skb.csum_trusted();
+    let r = skb.with_flat(|data| match parse_segment(net, data, trusted) {
+        Ok((_, seg)) => crate::tcp_input::rcv_state_process(net, sk, &seg),
+        Err(v) => v,
+    });
+    if r.is_err() {
+        net.data().inc(Mib::InErrs);
+    }
+}
+
+/// The IPv4 packet `data` as a TCP segment, its checksum verified unless
+/// `trusted`; malformed ones are counted and dropped.
+fn parse_segment<'d>(net: &NetNs, data: &'d [u8], trusted: bool) -> Result<(Ipv4Packet<'d>, TcpSegment<'d>), Verdict> {
+    let rt = net.data();
     let Ok(ip) = parse_ipv4(data) else {
         rt.inc(Mib::InErrs);
-        return Verdict::Dropped;
+        return Err(Verdict::Dropped);
     };
     let Ok(seg) = parse(ip.payload) else {
         rt.inc(Mib::InErrs);
-        return Verdict::Dropped;
+        return Err(Verdict::Dropped);
     };
     if !trusted && !tcp_v4_verify(ip.src, ip.dst, ip.payload) {
         rt.inc(Mib::InCsumErrors);
-        return Verdict::Dropped;
+        return Err(Verdict::Dropped);
     }
     rt.inc(Mib::InSegs);
+    Ok((ip, seg))
+}
+
+/// The segment `data` (IP header on), for `owner`, which the demux found.
+fn segment_rcv(net: &NetNs, owner: Owner, data: &[u8], trusted: bool, tuple: &FourTuple, iif: i32) -> Verdict {
+    let (ip, seg) = match parse_segment(net, data, trusted) {
+        Ok(p) => p,
+        Err(v) => return v,
+    };
     // What ECN negotiation needs beyond the parsed header: the SYN's IP
     // ECN field and the TCP reserved bits (AccECN).
     let ecn = SynEcn {
@@ -116,8 +168,8 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
         res1: ip.payload.get(12).map_or(0, |b| b & 0x0f),
     };
     match owner {
-        Owner::Listener(l) => listener_rcv(net, &l, &seg, &tuple, iif, ecn),
-        Owner::Req(r) => request_rcv(net, r, &seg, &tuple, iif, ecn),
+        Owner::Listener(l) => listener_rcv(net, &l, &seg, tuple, iif, ecn),
+        Owner::Req(r) => request_rcv(net, r, &seg, tuple, iif, ecn),
         Owner::Est(s) => crate::tcp_input::rcv_state_process(net, &s, &seg),
         Owner::Tw(tw) => {
             if let Some(isn) = crate::tcp_minisocks::tcp_timewait_state_process(net, &tw, &seg) {

@@ -10,11 +10,11 @@ use crate::proto::checksum::Checksum;
 use crate::proto::seq::SeqNum;
 use crate::proto::seqbuf::SeqBuf;
 use crate::proto::tcp_conn::Tx;
-use crate::proto::tcp_hdr::{emit, emit_header, TcpFlags, TcpRepr};
+use crate::proto::tcp_hdr::{emit, emit_header, emit_header_partial, TcpFlags, TcpRepr};
 use crate::proto::tcp_output::active_reset_repr;
 use crate::chunks::KStore;
 use crate::sys::net::{Route, Sysctl};
-use crate::sys::skb::TxSkb;
+use crate::sys::skb::{PageFrag, TxSkb};
 use crate::proto::tcp_connect::{syn_repr, ClientSock, ConnectParams};
 use crate::tcp_sock::{FourTuple, Role, TcpSk};
 use kernel::prelude::*;
@@ -50,7 +50,17 @@ fn ip_send(
 ) -> Result {
     let mut skb = TxSkb::alloc(IP_HDR_LEN + tcp_len, atomic)?;
     let buf = skb.put(IP_HDR_LEN + tcp_len)?;
-    let ip = Ipv4Repr {
+    let (iph, tcp) = buf.split_at_mut(IP_HDR_LEN);
+    emit_ipv4(&ip_repr(net, t, id), tcp_len, iph).map_err(|_| EINVAL)?;
+    fill(tcp)?;
+    route_and_send(net, skb, via, t, oif)?;
+    net.data().inc(Mib::OutSegs);
+    Ok(())
+}
+
+/// The IPv4 header of our segments: DF, the netns's default TTL.
+fn ip_repr(net: &NetNs, t: &FourTuple, id: u16) -> Ipv4Repr {
+    Ipv4Repr {
         src: t.laddr,
         dst: t.raddr,
         protocol: IPPROTO_TCP,
@@ -58,18 +68,22 @@ fn ip_send(
         tos: 0,
         id,
         df: true,
-    };
-    let (iph, tcp) = buf.split_at_mut(IP_HDR_LEN);
-    emit_ipv4(&ip, tcp_len, iph).map_err(|_| EINVAL)?;
-    fill(tcp)?;
-    match via {
-        Via::Lookup => skb.send(net, t.laddr, t.raddr, oif)?,
-        Via::Sock(sk) => skb.send_sk(sk, t.laddr, t.raddr, oif)?,
-        Via::Route(r) => skb.send_route(net, r)?,
     }
-    net.data().inc(Mib::OutSegs);
-    Ok(())
 }
+
+fn route_and_send(net: &NetNs, skb: TxSkb, via: Via<'_>, t: &FourTuple, oif: i32) -> Result {
+    match via {
+        Via::Lookup => skb.send(net, t.laddr, t.raddr, oif),
+        Via::Sock(sk) => skb.send_sk(sk, t.laddr, t.raddr, oif),
+        Via::Route(r) => skb.send_route(net, r),
+    }
+}
+
+/// Payloads up to this many bytes are copied into the skb's linear area
+/// with the checksum summed there (a request/response's few bytes);
+/// larger ones go into page fragments with the checksum left to the
+/// device or the stack, one GSO packet for several segments.
+const LINEAR_PAYLOAD: u32 = 256;
 
 /// Sends `repr` with `payload` on the connection `t` (our side local).
 /// `atomic`: called in softirq or under a spinlock.
@@ -158,32 +172,71 @@ pub(crate) fn tcp_connect(net: &NetNs, sk: &TcpSk, t: &FourTuple, params: &Conne
 }
 
 /// A connection's transmitter: segments built by the core leave with the
-/// connection's addresses and IP IDs. Used under the sock's spinlock, so
-/// allocations are atomic.
+/// connection's addresses and IP IDs, their payload in the connection's
+/// page fragments. Used under the sock's spinlock, so allocations are
+/// atomic.
 pub(crate) struct SockTx<'a> {
     sk: &'a TcpSk,
     net: &'a NetNs,
     t: FourTuple,
     oif: i32,
     id: &'a mut u16,
+    frag: &'a mut PageFrag,
 }
 
 impl<'a> SockTx<'a> {
-    pub(crate) fn new(sk: &'a TcpSk, net: &'a NetNs, t: FourTuple, oif: i32, id: &'a mut u16) -> Self {
-        Self { sk, net, t, oif, id }
+    pub(crate) fn new(sk: &'a TcpSk, net: &'a NetNs, t: FourTuple, oif: i32, id: &'a mut u16, frag: &'a mut PageFrag) -> Self {
+        Self { sk, net, t, oif, id, frag }
+    }
+
+    /// A segment, or a GSO packet of `segs` segments of `gso` bytes, with
+    /// its payload copied from the ring into page fragments once and the
+    /// checksum left to the device or the stack (`tcp_transmit_skb` of an
+    /// skb `tcp_sendmsg` filled from `sk_page_frag`).
+    #[allow(clippy::too_many_arguments)]
+    fn xmit_paged(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32, gso: u32, segs: u32, id: u16) -> Result {
+        let t = self.t;
+        let hlen = repr.header_len();
+        let mut skb = TxSkb::alloc(IP_HDR_LEN + hlen, true)?;
+        let hdrs = skb.put(IP_HDR_LEN + hlen)?;
+        let (iph, tcp) = hdrs.split_at_mut(IP_HDR_LEN);
+        emit_ipv4(&ip_repr(self.net, &t, id), hlen + len as usize, iph).map_err(|_| EINVAL)?;
+        emit_header_partial(repr, t.laddr, t.raddr, len as usize, tcp).map_err(|_| EINVAL)?;
+        let frag = &mut *self.frag;
+        buf.read_with(seq, len as usize, |piece| skb.append_frags(frag, piece, true))?;
+        skb.tcp_offload(IP_HDR_LEN as u32, gso, segs)?;
+        route_and_send(self.net, skb, Via::Sock(self.sk), &t, self.oif)?;
+        self.net.data().add(Mib::OutSegs, segs);
+        Ok(())
     }
 }
 
 impl Tx<KStore> for SockTx<'_> {
-    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32) {
+    fn gso_max_segs(&self, mss: u32) -> u32 {
+        // tcp_tso_autosize() without pacing: as much as a legacy GSO packet
+        // carries (GSO_LEGACY_MAX_SIZE - 1 - MAX_TCP_HEADER), in the
+        // device's limit (GSO_MAX_SEGS); a device that cannot take it gets
+        // the packet cut in software (validate_xmit_skb).
+        let max = crate::sys::skb::gso_max_payload();
+        (max / mss.max(1)).clamp(1, 64)
+    }
+
+    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32, gso: u32) {
         if self.t.raddr == [0; 4] {
             // Closed: out of the tables, nowhere to send.
             return;
         }
+        let segs = if gso > 0 && len > gso { len.div_ceil(gso) } else { 1 };
+        // ip_select_ident_segs(): a GSO packet's segments number on from
+        // `id` (inet_gso_segment gives each its own).
+        let id = *self.id;
+        *self.id = id.wrapping_add(segs as u16);
+        if len > LINEAR_PAYLOAD {
+            let _ = self.xmit_paged(repr, buf, seq, len, gso, segs, id);
+            return;
+        }
         let hlen = repr.header_len();
         let len = len as usize;
-        let id = *self.id;
-        *self.id = id.wrapping_add(1);
         let t = self.t;
         let sent = ip_send(self.net, Via::Sock(self.sk), &t, self.oif, id, hlen + len, true, |tcp| {
             // The payload straight from the ring into the skb; the

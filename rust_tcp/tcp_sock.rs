@@ -112,6 +112,9 @@ pub(crate) struct TcpInner {
     pub(crate) bind_address_no_port: bool,
     /// TCP_NODELAY.
     pub(crate) nodelay: bool,
+    /// The page the connection's payload is copied into for transmission
+    /// (`sk_page_frag`).
+    pub(crate) frag: crate::sys::skb::PageFrag,
 }
 
 impl TcpInner {
@@ -211,6 +214,7 @@ impl TcpSock {
                     syn_retries: 0,
                     bind_address_no_port: false,
                     nodelay: false,
+                    frag: crate::sys::skb::PageFrag::new(),
                 },
                 "rust_tcp_sock"
             ),

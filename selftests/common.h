@@ -297,9 +297,9 @@ static inline int link_wait_running(const char *ifname)
  * holds only the pseudo-header sum, on the sending side and on the
  * receiving side alike, so no capture point would show a real checksum.
  */
-static inline int tx_csum_off(const char *ifname)
+static inline int tx_csum_set(const char *ifname, int on)
 {
-	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
+	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = !!on };
 	struct ifreq ifr = {};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int ret;
@@ -311,6 +311,11 @@ static inline int tx_csum_off(const char *ifname)
 	ret = outcome(ioctl(fd, SIOCETHTOOL, &ifr));
 	close(fd);
 	return ret;
+}
+
+static inline int tx_csum_off(const char *ifname)
+{
+	return tx_csum_set(ifname, 0);
 }
 
 /*

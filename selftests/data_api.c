@@ -15,7 +15,9 @@
  * as the accepted end; B, its peer, is Linux. No socket has a timeout
  * unless the test sets one; the harness timeout bounds a hang.
  */
+#include <linux/if_packet.h>
 #include <linux/sockios.h>
+#include <linux/virtio_net.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -359,6 +361,91 @@ TEST_F_TIMEOUT(api, route_change_reaches_connection, TIMEOUT)
 	EXPECT_EQ(1, wait_ev(b, POLLIN, 5000));
 	EXPECT_EQ(3, recv(b, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	close(a);
+	close(b);
+}
+
+/*
+ * GSO: with the client's veth transmit offloads back on (checksum, and so
+ * TSO), a bulk sender hands the device packets of many segments, as
+ * tcp_write_xmit does: a capture on that veth sees them whole, each with
+ * the gso_size its segments will have (PACKET_VNET_HDR) equal to the
+ * connection's MSS, its checksum left to be completed (NEEDS_CSUM at the
+ * TCP header's check field), and the receiver gets every byte in order.
+ * Without GSO every packet would be one segment.
+ */
+TEST_F_TIMEOUT(api, gso_packets, TIMEOUT)
+{
+	static char out[4 << 20], in[65536];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me), sl = sizeof(int);
+	int a, b, cap, one = 1, big = 8 << 20, mss = 0, gso = 0, wrong = 0, st;
+	uint64_t got = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7 + i / 4096);
+	ASSERT_EQ(0, netns_enter(self->h.ns_c));
+	ASSERT_EQ(0, tx_csum_set(VETH_C, 1));
+	/* PACKET_VNET_HDR wants SOCK_RAW: the frames start with the MAC header. */
+	cap = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	ASSERT_LE(0, cap);
+	sll.sll_ifindex = if_nametoindex(VETH_C);
+	ASSERT_EQ(0, bind(cap, (struct sockaddr *)&sll, sizeof(sll)));
+	ASSERT_EQ(0, setsockopt(cap, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)));
+	ASSERT_EQ(0, setsockopt(cap, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)));
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(0, getsockname(a, (struct sockaddr *)&me, &ml));
+	ASSERT_EQ(0, getsockopt(a, IPPROTO_TCP, TCP_MAXSEG, &mss, &sl));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(send(a, out, sizeof(out), 0) == sizeof(out) ? 0 : 1);
+	while (got < sizeof(out) && wait_ev(b, POLLIN, 5000)) {
+		ssize_t r = recv(b, in, sizeof(in), MSG_DONTWAIT);
+
+		if (r <= 0 || memcmp(in, out + got, r))
+			break;
+		got += r;
+	}
+	EXPECT_EQ(sizeof(out), got);
+	EXPECT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	for (;;) {
+		struct {
+			struct virtio_net_hdr vh;
+			unsigned char mac[ETH_HLEN];
+			unsigned char ip[120];
+		} __attribute__((packed)) f;
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(cap, &f, sizeof(f), MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &fl);
+		int ihl, tot;
+
+		if (n < 0)
+			break;
+		if (from.sll_pkttype != PACKET_OUTGOING || from.sll_protocol != htons(ETH_P_IP) ||
+		    f.ip[9] != IPPROTO_TCP)
+			continue;
+		ihl = (f.ip[0] & 15) * 4;
+		tot = f.ip[2] << 8 | f.ip[3];
+		if ((f.ip[ihl] << 8 | f.ip[ihl + 1]) != ntohs(me.sin_port) || tot <= 1500)
+			continue;
+		gso++;
+		if (f.vh.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 || f.vh.gso_size != mss ||
+		    !(f.vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || f.vh.csum_start != ETH_HLEN + ihl ||
+		    f.vh.csum_offset != 16) {
+			if (!wrong++)
+				TH_LOG("packet of %d bytes: gso_type %d size %d (MSS %d) flags %d csum %d+%d",
+				       tot, f.vh.gso_type, f.vh.gso_size, mss, f.vh.flags,
+				       f.vh.csum_start, f.vh.csum_offset);
+		}
+	}
+	EXPECT_LT(10, gso);
+	EXPECT_EQ(0, wrong);
+	close(cap);
 	close(a);
 	close(b);
 }

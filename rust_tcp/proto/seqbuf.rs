@@ -157,6 +157,40 @@ impl<S: ChunkStore> SeqBuf<S> {
         }
     }
 
+    /// Hands the bytes at `seq..seq + len` to `f` in order, as the ring's
+    /// contiguous pieces (so the caller copies each byte once, straight to
+    /// where it goes); bytes never written come as zeros, as from
+    /// [`SeqBuf::read`]. Stops at `f`'s first error.
+    pub fn read_with<E>(&self, seq: SeqNum, len: usize, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        const ZEROS: [u8; 64] = [0; 64];
+        let zeros = |mut n: usize, f: &mut dyn FnMut(&[u8]) -> Result<(), E>| {
+            while n > 0 {
+                let k = n.min(ZEROS.len());
+                f(&ZEROS[..k])?;
+                n -= k;
+            }
+            Ok(())
+        };
+        let Some(off) = self.offset(seq, len) else {
+            return zeros(len, &mut f);
+        };
+        let cap = self.ring();
+        let mut pos = (self.base_pos + off) % cap.max(1);
+        let mut done = 0;
+        while done < len {
+            let slot = pos / CHUNK;
+            let in_chunk = pos % CHUNK;
+            let n = (len - done).min(CHUNK - in_chunk);
+            match self.store.chunk(slot).and_then(|c| c.get(in_chunk..in_chunk + n)) {
+                Some(src) => f(src)?,
+                None => zeros(n, &mut f)?,
+            }
+            done += n;
+            pos = (pos + n) % cap;
+        }
+        Ok(())
+    }
+
     /// Moves `base` forward to `to` (at most `capacity` ahead): the bytes
     /// before it are gone and every chunk left wholly behind is freed.
     pub fn advance(&mut self, to: SeqNum) {
@@ -273,6 +307,39 @@ pub(crate) mod tests {
         assert_eq!(b.allocated(), 1);
         b.reset(SeqNum(7));
         assert_eq!(b.allocated(), 0);
+    }
+
+    /// read_with hands over the same bytes as read, in pieces that never
+    /// cross a chunk, wrapping and with holes, and stops at an error.
+    #[test]
+    fn read_with_matches_read() {
+        let mut b = SeqBuf::new(VecStore::new(4), SeqNum(u32::MAX - 100));
+        let data: Vec<u8> = (0..9000u32).map(|i| (i * 13) as u8).collect();
+        b.write(SeqNum(u32::MAX - 100), &data).unwrap();
+        // A hole: a chunk never written reads as zeros.
+        b.write(SeqNum(u32::MAX - 100).wrapping_add(11_000), b"x").unwrap();
+        for (start, len) in [(0u32, 9000usize), (1, 4095), (3995, 10), (8999, 1), (100, 11_000), (5000, 0)] {
+            let seq = SeqNum(u32::MAX - 100).wrapping_add(start);
+            let mut want = std::vec![0u8; len];
+            b.read(seq, &mut want);
+            let mut got = Vec::new();
+            let mut pieces = 0;
+            b.read_with(seq, len, |p: &[u8]| -> Result<(), ()> {
+                assert!(!p.is_empty() && p.len() <= CHUNK);
+                got.extend_from_slice(p);
+                pieces += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, want, "at {start}+{len}");
+            assert!(pieces >= len.div_ceil(CHUNK));
+        }
+        let mut calls = 0;
+        let r = b.read_with(SeqNum(u32::MAX - 100), 9000, |_: &[u8]| {
+            calls += 1;
+            Err(7)
+        });
+        assert_eq!((r, calls), (Err(7), 1));
     }
 
     #[test]

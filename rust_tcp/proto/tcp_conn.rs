@@ -167,8 +167,20 @@ pub struct ConnParams {
 /// Where segments go.
 pub trait Tx<S: ChunkStore> {
     /// Sends `repr` with `len` bytes of payload, which are
-    /// `buf[seq..seq + len]` (copy them with [`SeqBuf::read`]).
-    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<S>, seq: SeqNum, len: u32);
+    /// `buf[seq..seq + len]` (copy them with [`SeqBuf::read`]). With `gso`
+    /// non-zero and `len > gso` it is one GSO packet, which the device or
+    /// the stack cuts into segments of `gso` bytes (the last may be
+    /// shorter) as `tcp_gso_segment()` does: each with `repr`'s header and
+    /// its sequence number advanced, PSH and FIN on the last only, CWR on
+    /// the first only.
+    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<S>, seq: SeqNum, len: u32, gso: u32);
+
+    /// The most `mss`-byte segments one packet may carry
+    /// (`tcp_tso_autosize()`'s cap from `sk_gso_max_size` and
+    /// `sk_gso_max_segs`); 1 without GSO.
+    fn gso_max_segs(&self, _mss: u32) -> u32 {
+        1
+    }
 }
 
 /// A timer command.
@@ -986,11 +998,18 @@ impl<S: ChunkStore> TcpConn<S> {
     /// `tcp_send_ack()`: a pure ACK at `snd_nxt`.
     pub fn send_ack(&mut self, tx: &mut impl Tx<S>, now: &Now) {
         let repr = self.header(self.snd.snd_nxt, TcpFlags::empty(), 0, now);
-        tx.xmit(&repr, &self.sndbuf, self.snd.snd_nxt, 0);
+        tx.xmit(&repr, &self.sndbuf, self.snd.snd_nxt, 0, 0);
     }
 
-    /// Sends `len` bytes at `seq` (plus FIN) from the send ring.
+    /// Sends `len` bytes at `seq` (plus FIN) from the send ring: one
+    /// segment, or with `segs` > 1 one GSO packet of `segs` segments of
+    /// `mss` bytes (the last may be shorter).
     fn xmit_data(&mut self, tx: &mut impl Tx<S>, seq: SeqNum, len: u32, fin: bool, now: &Now) {
+        self.xmit_data_gso(tx, seq, len, fin, 1, 0, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn xmit_data_gso(&mut self, tx: &mut impl Tx<S>, seq: SeqNum, len: u32, fin: bool, segs: u32, mss: u32, now: &Now) {
         let end = seq.wrapping_add(len);
         let mut flags = TcpFlags::empty();
         if fin {
@@ -1001,10 +1020,16 @@ impl<S: ChunkStore> TcpConn<S> {
         if len > 0 && (!end.before(self.snd.pushed_seq) || end == self.snd.write_seq.wrapping_sub(u32::from(self.snd.fin_queued))) {
             flags = flags.union(TcpFlags::PSH);
         }
-        let repr = self.header(seq, flags, len, now);
-        tx.xmit(&repr, &self.sndbuf, seq, len);
+        let gso = if segs > 1 { mss } else { 0 };
+        // The options must fit beside each segment's payload, not the
+        // packet's.
+        let seg_len = if gso > 0 { len.min(gso) } else { len };
+        let repr = self.header(seq, flags, seg_len, now);
+        // header() counted one segment.
+        self.stats.segs_out = self.stats.segs_out.wrapping_add(segs.saturating_sub(1));
+        tx.xmit(&repr, &self.sndbuf, seq, len, gso);
         if len > 0 {
-            self.stats.data_segs_out = self.stats.data_segs_out.wrapping_add(1);
+            self.stats.data_segs_out = self.stats.data_segs_out.wrapping_add(segs.max(1));
             self.stats.bytes_sent += u64::from(len);
         }
         self.lsndtime = now.ms;
@@ -1061,28 +1086,39 @@ impl<S: ChunkStore> TcpConn<S> {
             } else {
                 c
             };
+            // One record per segment (what loss recovery and SACK work
+            // on), and as few packets as GSO allows: as Linux's skb of
+            // `tcp_tso_autosize()` segments, cut by the device or the stack.
+            let per_packet = tx.gso_max_segs(mss_now).max(1);
             let mut off = 0;
-            for i in 0..c.segs {
-                let len = (c.len - off).min(mss_now);
-                let fin = c.fin && i + 1 == c.segs;
-                let seq = c.seq.wrapping_add(off);
-                self.rtx.push(Seg {
-                    seq,
-                    len,
-                    fin,
-                    st: SegState::default(),
-                    tx_ms: now.ms,
-                });
-                if self.cong.on_new_data_sent() || self.rtx_pending != RtxPending::Retrans {
-                    // tcp_event_new_data_sent(): the first segment in
-                    // flight starts the RTO (a probe timer gives way).
-                    if self.rtx_pending != RtxPending::Retrans {
-                        let rto = self.rto.rto_ms;
-                        self.arm_rtx(RtxPending::Retrans, rto, now);
+            let mut i = 0;
+            while i < c.segs {
+                let n = (c.segs - i).min(per_packet);
+                let start = off;
+                for j in i..i + n {
+                    let len = (c.len - off).min(mss_now);
+                    let fin = c.fin && j + 1 == c.segs;
+                    let seq = c.seq.wrapping_add(off);
+                    self.rtx.push(Seg {
+                        seq,
+                        len,
+                        fin,
+                        st: SegState::default(),
+                        tx_ms: now.ms,
+                    });
+                    if self.cong.on_new_data_sent() || self.rtx_pending != RtxPending::Retrans {
+                        // tcp_event_new_data_sent(): the first segment in
+                        // flight starts the RTO (a probe timer gives way).
+                        if self.rtx_pending != RtxPending::Retrans {
+                            let rto = self.rto.rto_ms;
+                            self.arm_rtx(RtxPending::Retrans, rto, now);
+                        }
                     }
+                    off += len;
                 }
-                self.xmit_data(tx, seq, len, fin, now);
-                off += len;
+                let fin = c.fin && i + n == c.segs;
+                self.xmit_data_gso(tx, c.seq.wrapping_add(start), off - start, fin, n, mss_now, now);
+                i += n;
             }
             self.snd.on_sent(&c, mss_now);
             sent += c.segs;
@@ -1455,7 +1491,7 @@ impl<S: ChunkStore> TcpConn<S> {
                         }
                         FinAcked::Abort => {
                             let rst = self.active_reset();
-                            tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                            tx.xmit(&rst, &self.sndbuf, rst.seq, 0, 0);
                             self.finish(None);
                             return;
                         }
@@ -1479,7 +1515,7 @@ impl<S: ChunkStore> TcpConn<S> {
                 TextAction::Ignore => (),
                 TextAction::Reset { err } => {
                     let rst = self.active_reset();
-                    tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                    tx.xmit(&rst, &self.sndbuf, rst.seq, 0, 0);
                     self.reset(err);
                     return;
                 }
@@ -1816,7 +1852,7 @@ impl<S: ChunkStore> TcpConn<S> {
                 let rst_needed = self.dead;
                 if rst_needed {
                     let rst = self.active_reset();
-                    tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                    tx.xmit(&rst, &self.sndbuf, rst.seq, 0, 0);
                 }
                 self.finish(Some(Errno::TimedOut));
             }
@@ -1843,7 +1879,7 @@ impl<S: ChunkStore> TcpConn<S> {
             ProbeStep::Cancel => (),
             ProbeStep::Abort => {
                 let rst = self.active_reset();
-                tx.xmit(&rst, &self.sndbuf, rst.seq, 0);
+                tx.xmit(&rst, &self.sndbuf, rst.seq, 0, 0);
                 self.finish(Some(Errno::TimedOut));
             }
             ProbeStep::Probe => {
@@ -1869,7 +1905,7 @@ impl<S: ChunkStore> TcpConn<S> {
                     }
                     Wakeup::Probe { seq } => {
                         let repr = self.header(seq, TcpFlags::empty(), 0, now);
-                        tx.xmit(&repr, &self.sndbuf, seq, 0);
+                        tx.xmit(&repr, &self.sndbuf, seq, 0, 0);
                     }
                 }
                 let wq_empty = self.snd.write_queue_empty();

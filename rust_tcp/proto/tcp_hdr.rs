@@ -626,6 +626,44 @@ pub fn emit_header(
     payload_sum: &Checksum,
     buf: &mut [u8],
 ) -> Result<usize, EmitError> {
+    let (hdr, total) = write_header(repr, payload_len, buf)?;
+    let header_len = hdr.len();
+    // total <= MAX_SEGMENT_LEN, so it fits in u32.
+    let mut sum = tcp_v4_pseudo_header(saddr, daddr, total as u32);
+    sum.add_bytes(hdr);
+    sum.append(payload_sum);
+    if let Some([hi, lo]) = hdr.get_mut(16..18) {
+        [*hi, *lo] = sum.finish().to_be_bytes();
+    }
+    Ok(header_len)
+}
+
+/// Writes the header (with options) of a segment whose checksum the
+/// device or the stack completes (`CHECKSUM_PARTIAL`, as
+/// `__tcp_v4_send_check()` leaves it): the checksum field holds the folded
+/// pseudo-header sum over `payload_len` payload bytes, not complemented;
+/// summing header and payload over it and complementing gives the real
+/// checksum. For a GSO packet `payload_len` is all of its payload (the
+/// segmentation corrects each segment's field). Returns the header length.
+pub fn emit_header_partial(
+    repr: &TcpRepr,
+    saddr: [u8; 4],
+    daddr: [u8; 4],
+    payload_len: usize,
+    buf: &mut [u8],
+) -> Result<usize, EmitError> {
+    let (hdr, total) = write_header(repr, payload_len, buf)?;
+    let header_len = hdr.len();
+    let pseudo = tcp_v4_pseudo_header(saddr, daddr, total as u32);
+    if let Some([hi, lo]) = hdr.get_mut(16..18) {
+        [*hi, *lo] = pseudo.fold().to_be_bytes();
+    }
+    Ok(header_len)
+}
+
+/// The header bytes with a zero checksum field, and the segment's total
+/// length.
+fn write_header<'b>(repr: &TcpRepr, payload_len: usize, buf: &'b mut [u8]) -> Result<(&'b mut [u8], usize), EmitError> {
     let (header_len, total) = layout(repr, payload_len)?;
     let hdr = buf.get_mut(..header_len).ok_or(EmitError::BufferTooSmall)?;
 
@@ -641,16 +679,7 @@ pub fn emit_header(
     w.put(&[0, 0])?; // checksum, filled in below
     w.put(&repr.urgent.to_be_bytes())?;
     write_options(&mut w, &repr.options)?;
-    let hdr = w.buf;
-
-    // total <= MAX_SEGMENT_LEN, so it fits in u32.
-    let mut sum = tcp_v4_pseudo_header(saddr, daddr, total as u32);
-    sum.add_bytes(hdr);
-    sum.append(payload_sum);
-    if let Some([hi, lo]) = hdr.get_mut(16..18) {
-        [*hi, *lo] = sum.finish().to_be_bytes();
-    }
-    Ok(header_len)
+    Ok((w.buf, total))
 }
 
 /// Writes a complete segment (header, options, payload, checksum) from
@@ -897,6 +926,32 @@ mod tests {
         assert_eq!(emit_header(&r, A, B, payload.len(), &sum, &mut hdr), Ok(40));
         assert_eq!(hdr[..], whole[..40]);
         assert_eq!(&whole[40..n], payload);
+    }
+
+    /// What CHECKSUM_PARTIAL's completion does (skb_checksum_help: sum
+    /// from the TCP header on, over the partial field, complement) must
+    /// give emit()'s checksum, for even and odd payload lengths.
+    #[test]
+    fn partial_header_completes_to_the_full_checksum() {
+        let r = syn_repr();
+        for len in [0usize, 1, 2, 1447, 1448, 40000] {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut whole = vec![0u8; 40 + len];
+            emit(&r, A, B, &payload, &mut whole).unwrap();
+            let mut hdr = [0u8; 40];
+            assert_eq!(emit_header_partial(&r, A, B, len, &mut hdr), Ok(40));
+            // Only the checksum field differs, and it is not yet valid.
+            assert_eq!(hdr[..16], whole[..16]);
+            assert_eq!(hdr[18..], whole[18..40]);
+            let mut sum = Checksum::of(&hdr);
+            sum.add_bytes(&payload);
+            let done = sum.finish().to_be_bytes();
+            assert_eq!(done, [whole[16], whole[17]], "payload length {len}");
+            hdr[16..18].copy_from_slice(&done);
+            let mut seg = hdr.to_vec();
+            seg.extend_from_slice(&payload);
+            assert!(tcp_v4_verify(A, B, &seg));
+        }
     }
 
     #[test]

@@ -373,7 +373,12 @@ unsafe extern "C" fn rcv<N: NetData>(net: *mut b::net, skb: *mut b::sk_buff) -> 
     // SAFETY: the hook runs only between nf_register and nf_unregister,
     // while the netns state exists; the skb is the hook's.
     let (net, mut rx) = unsafe { (Net::<N>::from_raw(net), RxSkb::from_raw(skb)) };
-    match N::rcv(net, &mut rx) {
+    let v = N::rcv(net, &mut rx);
+    if rx.stolen() {
+        // On a sock's backlog: release_sock frees it (NF_STOLEN).
+        return 1;
+    }
+    match v {
         Verdict::Accept => 0,
         Verdict::Consumed => {
             // SAFETY: returning 1 (NF_STOLEN) makes the skb ours to free.

@@ -39,6 +39,14 @@ impl<const N: usize> PerCpuCounters<N> {
         }
     }
 
+    /// Adds `n` to counter `i` on this CPU (any context).
+    pub(crate) fn add(&self, i: usize, n: u64) {
+        if i < N {
+            // SAFETY: `ptr` holds `N` counters per CPU and `i < N`.
+            unsafe { b::rust_tcp_glue_percpu_add(self.ptr, i as u32, n) };
+        }
+    }
+
     /// Counter `i` summed over every CPU; 0 for an index out of range.
     pub(crate) fn sum(&self, i: usize) -> u64 {
         if i >= N {

@@ -9,14 +9,19 @@ use super::sock::{Sock, SockData};
 use kernel::error::to_result;
 use kernel::prelude::*;
 
-/// A received IPv4 packet, lent by the LOCAL_IN hook: `skb->data` is the
-/// IP header. Whether we keep it is the hook's verdict.
+/// A received IPv4 packet, lent by the LOCAL_IN hook (or by
+/// `release_sock` from a sock's backlog): `skb->data` is the IP header.
+/// Whether we keep it is the hook's verdict, unless it was queued on a
+/// sock's backlog ([`super::sock::Sock::bh_lock_or_backlog`]): then it is
+/// no longer ours to touch, and every accessor finds nothing.
 ///
 /// # Invariants
 ///
-/// `raw` is a live skb owned by the hook's caller for our whole use.
+/// Unless `stolen`, `raw` is a live skb owned by the lender for our whole
+/// use.
 pub(crate) struct RxSkb {
     raw: *mut b::sk_buff,
+    stolen: bool,
 }
 
 impl RxSkb {
@@ -25,16 +30,29 @@ impl RxSkb {
     /// `raw` must satisfy the type invariant while the value lives.
     pub(super) unsafe fn from_raw(raw: *mut b::sk_buff) -> Self {
         // INVARIANT: the caller's contract.
-        Self { raw }
+        Self { raw, stolen: false }
     }
 
     pub(super) fn as_raw(&self) -> *mut b::sk_buff {
         self.raw
     }
 
+    /// Queued on a backlog: the lender neither frees nor reads it.
+    pub(super) fn stolen(&self) -> bool {
+        self.stolen
+    }
+
+    /// The skb went to a backlog: from now on this value refers to nothing.
+    pub(super) fn set_stolen(&mut self) {
+        self.stolen = true;
+    }
+
     /// The first `len` bytes, made linear if they were not
     /// (`pskb_may_pull`); `None` if the packet is shorter.
     pub(crate) fn head(&mut self, len: usize) -> Option<&[u8]> {
+        if self.stolen {
+            return None;
+        }
         let l = u32::try_from(len).ok()?;
         // SAFETY: `raw` is live (invariant); pskb_may_pull may reallocate
         // the head, so `data` is read after it.
@@ -48,6 +66,9 @@ impl RxSkb {
 
     /// The whole packet as one slice, linearising a paged or GRO skb.
     pub(crate) fn linear(&mut self) -> Result<&[u8]> {
+        if self.stolen {
+            return Err(EINVAL);
+        }
         // SAFETY: `raw` is live; after a successful skb_linearize all `len`
         // bytes are in the head at `data`.
         unsafe {
@@ -56,15 +77,47 @@ impl RxSkb {
         }
     }
 
+    /// Runs `f` on the whole packet as one slice: a linear skb's own bytes;
+    /// a paged (GRO or GSO) one's copied into this CPU's scratch buffer
+    /// (no allocation), or made linear if that cannot serve (too long,
+    /// busy, not in softirq).
+    pub(crate) fn with_flat<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        if self.stolen {
+            return Err(EINVAL);
+        }
+        // SAFETY: `raw` is live (invariant).
+        let (nonlinear, len) = unsafe { ((*self.raw).data_len != 0, (*self.raw).len as usize) };
+        if nonlinear {
+            // SAFETY: `raw` is live; a non-null result holds all `len` bytes
+            // and stays ours (BHs off, the busy flag set) until
+            // `skb_flat_done`, called below once `f` is done with it.
+            unsafe {
+                let p = b::rust_tcp_glue_skb_flat(self.raw);
+                if !p.is_null() {
+                    let r = f(core::slice::from_raw_parts(p.cast::<u8>(), len));
+                    b::rust_tcp_glue_skb_flat_done();
+                    return Ok(r);
+                }
+            }
+        }
+        Ok(f(self.linear()?))
+    }
+
     /// Whether the checksum was already verified (by the device) or never
     /// needed computing (a local sender's CHECKSUM_PARTIAL).
     pub(crate) fn csum_trusted(&self) -> bool {
+        if self.stolen {
+            return false;
+        }
         // SAFETY: `raw` is live.
         unsafe { b::rust_tcp_glue_skb_csum_trusted(self.raw) }
     }
 
     /// The interface the packet came in on.
     pub(crate) fn iif(&self) -> i32 {
+        if self.stolen {
+            return 0;
+        }
         // SAFETY: `raw` is live.
         unsafe { b::rust_tcp_glue_skb_iif(self.raw) }
     }
@@ -134,6 +187,49 @@ impl TxSkb {
 }
 
 impl TxSkb {
+    /// Appends `src` to the packet in page fragments from `frag` (as
+    /// `tcp_sendmsg` fills `sk_page_frag`): the bytes are copied once, into
+    /// pages the skb references. `atomic` for softirq or spinlocked
+    /// context. On error part of `src` may have been appended.
+    pub(crate) fn append_frags(&mut self, frag: &mut PageFrag, src: &[u8], atomic: bool) -> Result {
+        let gfp = if atomic {
+            kernel::bindings::GFP_ATOMIC
+        } else {
+            kernel::bindings::GFP_KERNEL
+        };
+        let mut done = 0;
+        while done < src.len() {
+            let want = u32::try_from(src.len() - done).unwrap_or(u32::MAX);
+            let mut n = 0u32;
+            // SAFETY: `raw` is ours; `frag.raw` is this `PageFrag`'s, which
+            // `&mut` keeps to us.
+            let p = unsafe { b::rust_tcp_glue_skb_frag_room(self.raw, &mut frag.raw, want, gfp, &mut n) };
+            if p.is_null() || n == 0 {
+                return Err(ENOMEM);
+            }
+            let n = (n as usize).min(src.len() - done);
+            // SAFETY: the glue gave `n` bytes at `p`, in a page the skb now
+            // references and no one else writes; `src` is a different
+            // object (ours to read).
+            unsafe { core::ptr::copy_nonoverlapping(src.as_ptr().add(done), p.cast::<u8>(), n) };
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// The TCP checksum is left to the device or the stack
+    /// (`CHECKSUM_PARTIAL`; the header's field holds the pseudo-header
+    /// sum), the TCP header `ihl` bytes after the IP header; with `segs` >
+    /// 1 the packet is a GSO packet of `gso_size`-byte TCPv4 segments.
+    pub(crate) fn tcp_offload(&mut self, ihl: u32, gso_size: u32, segs: u32) -> Result {
+        // SAFETY: `raw` is ours, not yet sent.
+        if unsafe { b::rust_tcp_glue_skb_tcp_offload(self.raw, ihl, gso_size, segs) } {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
     /// [`TxSkb::send`] on `route`, looked up by the caller.
     pub(crate) fn send_route<N: NetData>(self, net: &Net<N>, route: &Route) -> Result {
         let raw = core::mem::ManuallyDrop::new(self).raw;
@@ -165,6 +261,51 @@ impl Drop for TxSkb {
     }
 }
 
+/// A page that packets' payload is copied into (`struct page_frag`, as
+/// `sk_page_frag()`'s): filled from its start, each packet holding a
+/// reference to what it uses, and reused from the start once none does.
+///
+/// # Invariants
+///
+/// `raw.page` is null or a page this value holds one reference to.
+pub(crate) struct PageFrag {
+    raw: b::page_frag,
+}
+
+// SAFETY: the page reference may be dropped on any CPU; the value is only
+// used through `&mut`.
+unsafe impl Send for PageFrag {}
+
+impl PageFrag {
+    /// No page yet.
+    pub(crate) fn new() -> Self {
+        // INVARIANT: no page.
+        Self {
+            raw: b::page_frag {
+                page: core::ptr::null_mut(),
+                offset: 0,
+                size: 0,
+            },
+        }
+    }
+
+    /// Gives the page back (packets still in flight keep theirs): an idle
+    /// connection holds none.
+    pub(crate) fn release(&mut self) {
+        if !self.raw.page.is_null() {
+            // SAFETY: our reference (invariant), dropped once: the glue
+            // clears `page`.
+            unsafe { b::rust_tcp_glue_page_frag_release(&mut self.raw) };
+        }
+    }
+}
+
+impl Drop for PageFrag {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 /// What an skb costs beyond its data, for buffer accounting (`truesize`):
 /// `SKB_DATA_ALIGN(sizeof(struct sk_buff))`,
 /// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))` and `MAX_TCP_HEADER`
@@ -174,6 +315,13 @@ pub(crate) struct SkbSizes {
     pub(crate) skb_aligned: u32,
     pub(crate) shinfo_aligned: u32,
     pub(crate) max_tcp_header: u32,
+}
+
+/// The most payload one GSO packet of ours carries: a legacy GSO packet
+/// (`GSO_LEGACY_MAX_SIZE`, 64 KiB) less `MAX_TCP_HEADER + 1`, as
+/// `sk_setup_caps` leaves `sk_gso_max_size`.
+pub(crate) fn gso_max_payload() -> u32 {
+    (64 * 1024 - 1u32).saturating_sub(skb_sizes().max_tcp_header)
 }
 
 /// The running kernel's [`SkbSizes`].

@@ -15,6 +15,7 @@
 
 use super::bindings as b;
 use super::net::{Net, NetData};
+use super::skb::RxSkb;
 use super::timer::{SockTimer, SockTimerField, TimerHost};
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
@@ -33,6 +34,10 @@ pub(crate) trait SockData: Send + Sync + Sized + 'static {
     fn created(_sk: &Sock<Self>) {}
     /// The last reference is gone; the state is dropped right after.
     fn destroyed(_sk: &Sock<Self>) {}
+    /// A segment that waited on the sock's backlog while a process owned
+    /// it ([`Sock::bh_lock_or_backlog`]), handed over by `release_sock` in
+    /// that process (the lock still owned, BHs off); freed afterwards.
+    fn backlog_rcv(_sk: &Sock<Self>, _skb: &mut RxSkb) {}
 }
 
 /// The object the registered `struct proto` allocates: the C sock, then
@@ -425,6 +430,61 @@ unsafe extern "C" fn wait_ready<D: SockData, W: WaitFor<D>>(sk: *mut b::sock) ->
     W::ready(unsafe { Sock::<D>::from_raw(sk) })
 }
 
+/// What [`Sock::bh_lock_or_backlog`] did with a segment.
+pub(crate) enum BhLock<'a, D: SockData> {
+    /// No process owns the sock: the segment is processed now, under the
+    /// sock's spinlock (`bh_lock_sock`), which the guard releases.
+    Locked(BhSockGuard<'a, D>),
+    /// A process owns the sock: the segment waits on its backlog for
+    /// `release_sock` ([`SockData::backlog_rcv`]); the skb is gone.
+    Queued,
+    /// The backlog is over its limit: the caller drops the segment
+    /// (TCPBacklogDrop).
+    Full,
+}
+
+/// Holds `bh_lock_sock`: no process can take ownership meanwhile.
+pub(crate) struct BhSockGuard<'a, D: SockData> {
+    sk: &'a Sock<D>,
+}
+
+impl<D: SockData> Drop for BhSockGuard<'_, D> {
+    fn drop(&mut self) {
+        // SAFETY: taken by `bh_lock_or_backlog` on a sock live for `'a`.
+        unsafe { b::rust_tcp_glue_bh_unlock_sock(self.sk.raw()) }
+    }
+}
+
+impl<D: SockData> Sock<D> {
+    /// `tcp_v4_rcv`'s test for a segment `skb` (lent by the hook, BHs off):
+    /// processed now if no process owns the sock, else queued on its
+    /// backlog (`tcp_add_backlog`), so that a process holding the socket
+    /// lock never makes the softirq wait.
+    pub(crate) fn bh_lock_or_backlog(&self, skb: &mut RxSkb) -> BhLock<'_, D> {
+        if skb.stolen() {
+            return BhLock::Full;
+        }
+        // SAFETY: `raw()` is live for the borrow; the skb is the lender's
+        // (not stolen), handed over only when the glue queues it.
+        match unsafe { b::rust_tcp_glue_bh_lock_or_backlog(self.raw(), skb.as_raw()) } {
+            0 => BhLock::Locked(BhSockGuard { sk: self }),
+            1 => {
+                skb.set_stolen();
+                BhLock::Queued
+            }
+            _ => BhLock::Full,
+        }
+    }
+
+    /// Processes the segments waiting on the backlog now
+    /// (`sk_flush_backlog`), as a long send does between its copies.
+    pub(crate) fn flush_backlog(&self, g: &SockLockGuard<'_, D>) {
+        debug_assert_eq!(g.sk.id(), self.id());
+        // SAFETY: `raw()` is live and its lock is ours (`g`).
+        unsafe { b::rust_tcp_glue_flush_backlog(self.raw()) }
+    }
+}
+
 /// Holds the socket lock (`lock_sock`/`release_sock`): serialises system
 /// calls on one socket, as Linux's proto_ops do.
 pub(crate) struct SockLockGuard<'a, D: SockData> {
@@ -621,6 +681,7 @@ unsafe fn init_tail<D: SockData>(sk: *mut b::sock) {
         (*sk).sk_protocol = b::IPPROTO_TCP as u16;
         (*sk).sk_type = 1; // SOCK_STREAM
         (*sk).sk_destruct = Some(sk_destruct::<D>);
+        (*sk).sk_backlog_rcv = Some(backlog_rcv::<D>);
     }
     // SAFETY: the slab object is `size_of::<SockObj<D>>()` bytes, so the
     // tail is in bounds; it is written once, here, and dropped once, in
@@ -633,6 +694,28 @@ unsafe fn init_tail<D: SockData>(sk: *mut b::sock) {
     }
     // SAFETY: the sock is live and its state initialised.
     D::created(unsafe { Sock::<D>::from_raw(sk) });
+}
+
+/// `sk_backlog_rcv` of our socks: `__release_sock` hands over, one by one,
+/// the segments queued while the calling process owned the sock.
+///
+/// # Safety
+///
+/// Called by `__release_sock` (process context, BHs on) with a sock of
+/// ours that the caller owns and holds, and an skb that is now ours.
+unsafe extern "C" fn backlog_rcv<D: SockData>(sk: *mut b::sock, skb: *mut b::sk_buff) -> core::ffi::c_int {
+    // SAFETY: per the function's contract; BHs off as for a segment in
+    // softirq (the per-CPU state the receive path uses stays ours).
+    unsafe {
+        b::rust_tcp_glue_local_bh_disable();
+        let mut rx = RxSkb::from_raw(skb);
+        D::backlog_rcv(Sock::<D>::from_raw(sk), &mut rx);
+        b::rust_tcp_glue_local_bh_enable();
+        if !rx.stolen() {
+            b::consume_skb(skb);
+        }
+    }
+    0
 }
 
 /// `sk_destruct` of our socks: runs once, when the last reference is put.

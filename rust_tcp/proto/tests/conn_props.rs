@@ -47,12 +47,50 @@ fn store(bytes: usize) -> VecStore {
     VecStore((0..bytes.div_ceil(CHUNK)).map(|_| None).collect())
 }
 
-/// Collects what a step sends.
+/// Collects what a step sends, as segments on the wire: GSO packets of
+/// up to `.3` segments (1: no GSO) are cut as the stack would; `.4`
+/// counts the packets handed over.
 #[derive(Default)]
-struct Out(Vec<Vec<u8>>, [u8; 4], [u8; 4]);
+struct Out(Vec<Vec<u8>>, [u8; 4], [u8; 4], u32, u32);
 
 impl Tx<VecStore> for Out {
-    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<VecStore>, seq: SeqNum, len: u32) {
+    fn xmit(&mut self, repr: &TcpRepr, buf: &SeqBuf<VecStore>, seq: SeqNum, len: u32, gso: u32) {
+        if gso > 0 && len > gso {
+            // tcp_gso_segment(): each segment the header with its own
+            // sequence number, PSH and FIN on the last, CWR on the first.
+            let mut off = 0;
+            while off < len {
+                let n = (len - off).min(gso);
+                let mut r = *repr;
+                r.seq = repr.seq.wrapping_add(off);
+                if off + n < len {
+                    r.flags = r.flags.difference(TcpFlags::PSH.union(TcpFlags::FIN));
+                }
+                if off > 0 {
+                    r.flags = r.flags.difference(TcpFlags::CWR);
+                }
+                self.push_segment(&r, buf, seq.wrapping_add(off), n);
+                off += n;
+            }
+            self.4 += 1;
+            return;
+        }
+        self.4 += 1;
+        self.push_segment(repr, buf, seq, len);
+    }
+
+    fn gso_max_segs(&self, mss: u32) -> u32 {
+        // tcp_tso_autosize()'s cap: 64 KiB less MAX_TCP_HEADER.
+        self.3.min((65536 - 1 - 320) / mss.max(1)).max(1)
+    }
+}
+
+impl Out {
+    fn new(l: [u8; 4], r: [u8; 4], gso: u32) -> Self {
+        Out(Vec::new(), l, r, gso, 0)
+    }
+
+    fn push_segment(&mut self, repr: &TcpRepr, buf: &SeqBuf<VecStore>, seq: SeqNum, len: u32) {
         let mut payload = vec![0u8; len as usize];
         buf.read(seq, &mut payload);
         let mut wire = vec![0u8; 60 + payload.len()];
@@ -172,7 +210,7 @@ impl End {
     }
 
     fn out(&self) -> Out {
-        Out(Vec::new(), self.laddr, self.raddr)
+        Out::new(self.laddr, self.raddr, if self.side == 0 { 1 } else { 44 })
     }
 
     fn apply(&mut self, t: u32) {
@@ -441,7 +479,7 @@ proptest! {
 fn active_reset_at_snd_nxt() {
     let t0 = now(0);
     let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
-    let mut o = Out(Vec::new(), A, B);
+    let mut o = Out::new(A, B, 1);
     assert_eq!(c.send_queue(&[7u8; 3000], false), 3000);
     c.push(&mut o, &t0);
     assert_eq!(c.snd.snd_nxt, SeqNum(1001 + 3000));
@@ -453,11 +491,40 @@ fn active_reset_at_snd_nxt() {
     assert_eq!(emit(&r, A, B, &[], &mut wire), Ok(20));
 }
 
+/// With GSO a write's segments leave as few packets, each as many
+/// segments as cwnd's quota and the size cap allow; cut as the stack cuts
+/// them, they are exactly the segments a sender without GSO sends (same
+/// sequence numbers, payload, PSH only on the write's last), and each one
+/// has its own retransmission record.
+#[test]
+fn gso_packets_are_the_same_segments() {
+    let run = |gso: u32| {
+        let t0 = now(0);
+        let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &t0);
+        let mut o = Out::new(A, B, gso);
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * 31 + 7) as u8).collect();
+        assert_eq!(c.send_queue(&data, false), data.len());
+        c.push(&mut o, &t0);
+        (o, c.snd.snd_nxt, (c.info(&t0).unacked, c.info(&t0).segs_out, c.info(&t0).data_segs_out))
+    };
+    let (plain, nxt_plain, out_plain) = run(1);
+    let (gso, nxt_gso, out_gso) = run(44);
+    assert_eq!(nxt_plain, nxt_gso);
+    assert_eq!(out_plain, out_gso);
+    assert_eq!(plain.0, gso.0);
+    // Initial cwnd 10: tcp_cwnd_test() lets half of it go per round, so
+    // two packets of 5 segments, against 10 single segments.
+    assert_eq!(plain.0.len(), 10);
+    assert_eq!((plain.4, gso.4), (10, 2));
+    let psh: Vec<bool> = gso.0.iter().map(|w| parse(w).unwrap().repr().flags.contains(TcpFlags::PSH)).collect();
+    assert!(psh.iter().all(|p| !p), "no segment ends the write yet: {psh:?}");
+}
+
 /// An established connection (ISN 1000, peer's 5000) given an RST from
 /// the peer at `seq`; what it sent back.
 fn conn_after_rst(seq: u32) -> (TcpConn<VecStore>, Out) {
     let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(1, 2, 65535), store(65536), store(65536 + 8192), store(8192), &now(0));
-    let mut o = Out(Vec::new(), A, B);
+    let mut o = Out::new(A, B, 1);
     let rst = TcpRepr {
         src_port: 2,
         dst_port: 1,
