@@ -257,6 +257,11 @@ void rust_tcp_glue_custom_sockopt(struct socket *sock)
  * SO_PRIORITY, which sk_clone_lock() resets to 0. Read without the
  * listener's lock, as sk_clone_lock() does.
  */
+void rust_tcp_glue_sk_init(struct sock *sk)
+{
+	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
+}
+
 void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l)
 {
 	static const int flags[] = { SOCK_LINGER, SOCK_KEEPOPEN, SOCK_URGINLINE, SOCK_DBG,
@@ -574,6 +579,13 @@ int rust_tcp_glue_ip_send_sk(struct sock *sk, struct sk_buff *skb,
 		dst_hold(dst);
 		sk_dst_set(sk, dst);
 	}
+	/* As tcp_transmit_skb and ip_queue_xmit: the packet is the sock's (its
+	 * truesize in sk_wmem_alloc until the device or the stack frees it,
+	 * which keeps the sock until then), with the sock's SO_MARK and
+	 * SO_PRIORITY for the qdisc, filters and netfilter. */
+	skb_set_owner_w(skb, sk);
+	skb->mark = READ_ONCE(sk->sk_mark);
+	skb->priority = READ_ONCE(sk->sk_priority);
 	return rust_tcp_ip_out(net, skb, dst);
 }
 

@@ -115,6 +115,12 @@ bool rust_tcp_glue_can_bind_service(const struct net *net);
 int rust_tcp_glue_sk_reuse(const struct sock *sk);
 int rust_tcp_glue_sk_reuseport(const struct sock *sk);
 void rust_tcp_glue_sk_inherit(struct sock *child, const struct sock *l);
+/*
+ * A new sock's flags as tcp_init_sock leaves them: SOCK_USE_WRITE_QUEUE, so
+ * that freeing an skb the sock owns (sock_wfree) does not wake its writers:
+ * rust_tcp wakes them when the send ring has room.
+ */
+void rust_tcp_glue_sk_init(struct sock *sk);
 int rust_tcp_glue_put_user_int(unsigned long arg, int val);
 
 /* struct tcp_info's values, laid out by C (it has bitfields). */

@@ -173,8 +173,9 @@ pub(crate) fn conn_init(sk: &TcpSk, i: &mut TcpInner, init: &ChildInit, pmtu: u3
     let sndbuf_init = (!locked).then_some(sndbuf);
     let snd_store = KStore::new(snd_cap as usize)?;
     let rcv_store = KStore::new(rcv_bytes)?;
-    // Two pages of retransmission-queue records, allocated as they fill.
-    let rtx_store = KStore::new(4096)?;
+    // Retransmission-queue records for a full send buffer of segments
+    // (the ring's largest), their pages allocated as they fill.
+    let rtx_store = KStore::new(crate::proto::tcp_conn::rtx_store_bytes(snd_cap))?;
     let (_, hz) = crate::sys::jiffies64();
     let sizes = crate::sys::skb::skb_sizes();
     let p = ConnParams {

@@ -15,6 +15,7 @@
  * as the accepted end; B, its peer, is Linux. No socket has a timeout
  * unless the test sets one; the harness timeout bounds a hang.
  */
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <linux/virtio_net.h>
@@ -445,6 +446,56 @@ TEST_F_TIMEOUT(api, gso_packets, TIMEOUT)
 	}
 	EXPECT_LT(10, gso);
 	EXPECT_EQ(0, wrong);
+	close(cap);
+	close(a);
+	close(b);
+}
+
+/*
+ * A connection's packets carry its SO_MARK (tcp_transmit_skb: skb->sk, and
+ * the mark with it). A capture on the sender's veth whose classic BPF
+ * filter keeps only packets of mark 7 (SKF_AD_MARK) sees the segment the
+ * variant's socket sends once marked, and not the one sent before.
+ */
+TEST_F_TIMEOUT(api, so_mark_reaches_packets, TIMEOUT)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = code };
+	int a, b, cap, mark = 7, marked = 0, unmarked = 0;
+	char buf[16];
+	struct pkt p;
+
+	conn(_metadata, self, 1, &a, &b);
+	ASSERT_EQ(0, netns_enter(self->h.ns_c));
+	cap = cap_open(VETH_C);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, setsockopt(cap, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)));
+	cap_drain(cap);
+	ASSERT_EQ(5, send(a, "plain", 5, 0));
+	ASSERT_EQ(1, wait_ev(b, POLLIN, 5000));
+	ASSERT_EQ(5, recv(b, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)));
+	ASSERT_EQ(5, send(a, "muddy", 5, 0));
+	ASSERT_EQ(1, wait_ev(b, POLLIN, 5000));
+	ASSERT_EQ(5, recv(b, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "muddy", 5));
+	while (cap_next(cap, &p, 300) == 1) {
+		const unsigned char *data = p.raw + p.ihl + p.doff;
+
+		if (!p.outgoing || p.sport != local_port(a) || p.paylen != 5)
+			continue;
+		if (!memcmp(data, "muddy", 5))
+			marked++;
+		else if (!memcmp(data, "plain", 5))
+			unmarked++;
+	}
+	EXPECT_LE(1, marked);
+	EXPECT_EQ(0, unmarked);
 	close(cap);
 	close(a);
 	close(b);

@@ -241,4 +241,84 @@ TEST_F_TIMEOUT(netem, three_flows_16m, TIMEOUT)
 	run_flows(_metadata, self, variant, flows);
 }
 
+/*
+ * A long fat path: 20 ms of delay each way (RTT 40 ms), no loss, netem's
+ * queue made long enough not to drop. The variant's client sends 64 MiB
+ * to a Linux server (which autotunes its window up to tcp_rmem[2]); its
+ * send buffer autotunes to tcp_wmem[2]. The sender's tcpi_unacked, sampled
+ * as the server reads, must pass 740 KB worth of segments at some point:
+ * the most a retransmission queue of 512 records could hold. Every byte
+ * arrives, in order.
+ */
+TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
+{
+	static char buf[256 << 10];
+	int fam = variant->rust ? rust_tcp_family() : AF_INET;
+	uint64_t total = 64ull << 20, got = 0, max_bytes = 0;
+	unsigned int max_unacked = 0, mss = 0;
+	double last = 0, t0;
+	int c, s, st;
+	pid_t pid;
+
+	ASSERT_EQ(0, pair_connect(self->h.ns_c, fam, self->h.ns_s, AF_INET, SERVER_ADDR, PORT + 10,
+				  STALL, &c, &s));
+	ASSERT_EQ(0, netns_enter(self->h.ns_c));
+	ASSERT_EQ(0, sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_C));
+	ASSERT_EQ(0, netns_enter(self->h.ns_s));
+	ASSERT_EQ(0, sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_S));
+	t0 = now_s();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static char out[1 << 20];
+		uint64_t sent = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(s);
+		while (sent < total) {
+			for (size_t i = 0; i < sizeof(out); i++)
+				out[i] = (char)((sent + i) * 131 >> 7);
+			if (send(c, out, sizeof(out), 0) != sizeof(out))
+				_exit(1);
+			sent += sizeof(out);
+		}
+		_exit(0);
+	}
+	while (got < total) {
+		ssize_t n = recv(s, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != (char)((got + i) * 131 >> 7)) {
+				TH_LOG("byte %llu differs", (unsigned long long)(got + i));
+				n = -1;
+				break;
+			}
+		if (n < 0)
+			break;
+		got += n;
+		if (now_s() - last > 0.005) {
+			struct tcp_info ti;
+			socklen_t len = sizeof(ti);
+
+			last = now_s();
+			if (!getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+			    ti.tcpi_unacked > max_unacked) {
+				max_unacked = ti.tcpi_unacked;
+				mss = ti.tcpi_snd_mss;
+				max_bytes = (uint64_t)max_unacked * mss;
+			}
+		}
+	}
+	EXPECT_EQ(total, got);
+	EXPECT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	ksft_print_msg("64 MiB in %.1f s, at most %u segments of %u bytes unacknowledged\n",
+		       now_s() - t0, max_unacked, mss);
+	EXPECT_LT(740000, max_bytes);
+	close(c);
+	close(s);
+}
+
 TEST_HARNESS_MAIN

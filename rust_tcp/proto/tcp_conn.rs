@@ -36,8 +36,10 @@
 //!   `sk_rcvbuf` at establishment; there is no buffer autotuning
 //!   (`tcp_rcv_space_adjust()`, `tcp_sndbuf_expand()`), so the window a
 //!   rust_tcp receiver offers stays at its initial size.
-//! * The retransmission queue holds at most [`RTX_SEGS`] segments; a full
-//!   queue stops transmission like a full congestion window.
+//! * The retransmission queue holds as many segments as its store fits
+//!   ([`rtx_store_bytes`]: a full send buffer's worth, at least
+//!   [`RTX_SEGS`]); a full queue stops transmission like a full congestion
+//!   window.
 
 use super::errno::Errno;
 use super::inet_connection_sock::TCP_RTO_MAX_MS;
@@ -66,8 +68,21 @@ use super::tcp_timewait::TimeWaitSock;
 use super::tcp_validate::{validate_incoming, Validate, ValidateCtx, ValidateSock, TCP_CHALLENGE_ACK_LIMIT_DEFAULT};
 use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls, TCP_INIT_CWND};
 
-/// Segments the retransmission queue holds at most.
+/// Segments the retransmission queue holds at least (two chunks of
+/// records).
 pub const RTX_SEGS: usize = 512;
+
+/// The bytes of records a retransmission queue needs for a send buffer of
+/// `snd_cap` bytes: one record per segment of the smallest MSS a peer may
+/// impose in practice (536, `TCP_BASE_MSS`'s default segment), at least
+/// [`RTX_SEGS`]. Linux's queue is bounded by the send buffer alone; so is
+/// this one now, and a BDP of several MB fills (a 4 MiB buffer: 7,826
+/// records, 122 KiB of records when all are in flight, none when idle).
+pub const fn rtx_store_bytes(snd_cap: u32) -> usize {
+    let per_buffer = (snd_cap as usize).div_ceil(536);
+    let records = if per_buffer > RTX_SEGS { per_buffer } else { RTX_SEGS };
+    records * SEG_REC
+}
 /// `MAX_TCP_OPTION_SPACE`, `TCPOLEN_SACK_BASE_ALIGNED`,
 /// `TCPOLEN_SACK_PERBLOCK` (include/net/tcp.h).
 const MAX_TCP_OPTION_SPACE: u32 = 40;
@@ -272,7 +287,8 @@ impl Seg {
 /// The retransmission queue: sent, unacknowledged segments in order, as
 /// fixed-size records in chunks of the caller's store (so a connection is
 /// a few hundred bytes, not the 8 KiB of the records: it is built on a
-/// kernel stack). Capacity is at most [`RTX_SEGS`] records; the chunks
+/// kernel stack). Capacity is what the store's chunks hold
+/// ([`rtx_store_bytes`]); the chunks
 /// that hold them are allocated as the queue grows into them
 /// ([`SegRing::room_ready`]) and freed when it empties, so a connection
 /// with nothing in flight holds none (as a Linux socket's empty
@@ -288,7 +304,7 @@ impl<S: ChunkStore> SegRing<S> {
     fn new(store: S) -> Self {
         let per = CHUNK / SEG_REC;
         Self {
-            cap: (store.slots() * per).min(RTX_SEGS),
+            cap: store.slots() * per,
             store,
             head: 0,
             len: 0,
@@ -653,7 +669,7 @@ impl<S: ChunkStore> TcpConn<S> {
     /// or `tcp_create_openreq_child()` + the third ACK), with its stores
     /// for sent and received bytes.
     /// `rtx_store` holds the retransmission queue: as many segments as
-    /// its chunks fit (two chunks: [`RTX_SEGS`]), allocated as they fill.
+    /// its chunks fit ([`rtx_store_bytes`]), allocated as they fill.
     pub fn new(init: &ChildInit, p: &ConnParams, snd_store: S, rcv_store: S, rtx_store: S, now: &Now) -> Self {
         let mut rto = RtoState::new(p.hz);
         rto.init_metrics();

@@ -240,14 +240,17 @@ impl TxSkb {
     }
 
     /// [`TxSkb::send`] on `sk`'s connection: the route cached on the sock
-    /// (`sk_dst_cache`) while it is valid, looked up and cached otherwise.
+    /// (`sk_dst_cache`) while it is valid, looked up and cached otherwise;
+    /// the packet is the sock's (`skb->sk`, SO_MARK, SO_PRIORITY).
     /// The caller calls [`Sock::dst_reset`] when the addresses change.
     pub(crate) fn send_sk<D: SockData>(self, sk: &Sock<D>, saddr: [u8; 4], daddr: [u8; 4], oif: i32) -> Result {
         let raw = core::mem::ManuallyDrop::new(self).raw;
         // SAFETY: the skb is ours and is handed over (the glue frees it on
         // every path); `sk` is live for the call (the borrow), and its
         // route cache is only used through the kernel's atomic
-        // sk_dst_check/sk_dst_set.
+        // sk_dst_check/sk_dst_set. The skb becomes the sock's
+        // (skb_set_owner_w): its `sk_wmem_alloc` share keeps the sock, and
+        // the module, until the skb is freed (sk_free defers __sk_free).
         to_result(unsafe {
             b::rust_tcp_glue_ip_send_sk(sk.raw(), raw, u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr), oif)
         })

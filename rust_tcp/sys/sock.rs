@@ -682,6 +682,7 @@ unsafe fn init_tail<D: SockData>(sk: *mut b::sock) {
         (*sk).sk_type = 1; // SOCK_STREAM
         (*sk).sk_destruct = Some(sk_destruct::<D>);
         (*sk).sk_backlog_rcv = Some(backlog_rcv::<D>);
+        b::rust_tcp_glue_sk_init(sk);
     }
     // SAFETY: the slab object is `size_of::<SockObj<D>>()` bytes, so the
     // tail is in bounds; it is written once, here, and dropped once, in

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use rust_tcp_proto::errno::Errno;
 use rust_tcp_proto::seq::SeqNum;
 use rust_tcp_proto::seqbuf::{ChunkStore, SeqBuf, CHUNK};
-use rust_tcp_proto::tcp_conn::{ConnParams, ConnSysctls, Now, RecvState, TcpConn, TimerCmd, Tx};
+use rust_tcp_proto::tcp_conn::{rtx_store_bytes, ConnParams, ConnSysctls, Now, RecvState, TcpConn, TimerCmd, Tx, RTX_SEGS};
 use rust_tcp_proto::tcp_hdr::{emit, parse, TcpFlags, TcpRepr};
 use rust_tcp_proto::tcp_minisocks::ChildInit;
 use rust_tcp_proto::tcp_output::active_reset_repr;
@@ -518,6 +518,28 @@ fn gso_packets_are_the_same_segments() {
     assert_eq!((plain.4, gso.4), (10, 2));
     let psh: Vec<bool> = gso.0.iter().map(|w| parse(w).unwrap().repr().flags.contains(TcpFlags::PSH)).collect();
     assert!(psh.iter().all(|p| !p), "no segment ends the write yet: {psh:?}");
+}
+
+/// The retransmission queue is sized by the send buffer (Linux's is
+/// bounded by it alone): with a 4 MiB buffer, an 8 MiB peer window and a
+/// congestion window of 2000, 2000 segments go out, where a queue of
+/// RTX_SEGS records stopped at 512 (about 740 KB in flight).
+#[test]
+fn rtx_queue_fills_a_long_fat_path() {
+    assert_eq!(rtx_store_bytes(64 * 1024), RTX_SEGS * 16);
+    let cap = 4u32 << 20;
+    let t0 = now(0);
+    let p = ConnParams { snd_cap: cap, ..params(1, 2, 65535) };
+    let mut c = TcpConn::new(&init(1000, 5000, 8 << 20, 7), &p, store(cap as usize + CHUNK), store(65536 + 8192), store(rtx_store_bytes(cap)), &t0);
+    assert!(c.rtx_capacity() >= (cap / 536) as usize);
+    c.cong.snd_cwnd = 2000;
+    let data = vec![0x5au8; 3 << 20];
+    assert_eq!(c.send_queue(&data, false), data.len());
+    let mut o = Out::new(A, B, 44);
+    c.push(&mut o, &t0);
+    let info = c.info(&t0);
+    assert_eq!(info.unacked, 2000);
+    assert!(u64::from(info.unacked) * u64::from(info.snd_mss) > 740_000 * 3);
 }
 
 /// An established connection (ISN 1000, peer's 5000) given an RST from
