@@ -243,18 +243,20 @@ TEST_F_TIMEOUT(netem, three_flows_16m, TIMEOUT)
 
 /*
  * A long fat path: 20 ms of delay each way (RTT 40 ms), no loss, netem's
- * queue made long enough not to drop. The variant's client sends 64 MiB
+ * queue made long enough not to drop. The variant's client sends 32 MiB
  * to a Linux server (which autotunes its window up to tcp_rmem[2]); its
- * send buffer autotunes to tcp_wmem[2]. The sender's tcpi_unacked, sampled
- * as the server reads, must pass 740 KB worth of segments at some point:
- * the most a retransmission queue of 512 records could hold. Every byte
- * arrives, in order.
+ * send buffer autotunes to tcp_wmem[2]. A rust_tcp sender's tcpi_unacked,
+ * sampled as the server reads, must pass 740 KB worth of segments at some
+ * point: the most its old retransmission queue of 512 records could hold.
+ * Linux's is printed beside it, not required: in this guest its pacing
+ * and TCP Small Queues keep it between 368 and 744 segments (CI and a
+ * quiet run). Every byte arrives, in order.
  */
 TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
 {
 	static char buf[256 << 10];
 	int fam = variant->rust ? rust_tcp_family() : AF_INET;
-	uint64_t total = 64ull << 20, got = 0, max_bytes = 0;
+	uint64_t total = 32ull << 20, got = 0, max_bytes = 0;
 	unsigned int max_unacked = 0, mss = 0;
 	double last = 0, t0;
 	int c, s, st;
@@ -314,9 +316,10 @@ TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
 	EXPECT_EQ(total, got);
 	EXPECT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, st);
-	ksft_print_msg("64 MiB in %.1f s, at most %u segments of %u bytes unacknowledged\n",
+	ksft_print_msg("32 MiB in %.1f s, at most %u segments of %u bytes unacknowledged\n",
 		       now_s() - t0, max_unacked, mss);
-	EXPECT_LT(740000, max_bytes);
+	if (variant->rust)
+		EXPECT_LT(740000, max_bytes);
 	close(c);
 	close(s);
 }
