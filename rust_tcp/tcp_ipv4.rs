@@ -98,10 +98,7 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
     // this CPU spin.
     let r = if let Owner::Est(s) = &owner {
         match s.bh_lock_or_backlog(skb) {
-            BhLock::Locked(_bh) => skb.with_flat(|data| match parse_segment(net, data, trusted) {
-                Ok((_, seg)) => crate::tcp_input::rcv_state_process(net, s, &seg),
-                Err(v) => v,
-            }),
+            BhLock::Locked(_bh) => established_rcv(net, s, skb, trusted),
             BhLock::Queued => return Verdict::Consumed,
             BhLock::Full => {
                 rt.inc(Mib::BacklogDrop);
@@ -126,13 +123,18 @@ pub(crate) fn rcv(net: &NetNs, skb: &mut RxSkb) -> Verdict {
 pub(crate) fn backlog_rcv(sk: &TcpSk, skb: &mut RxSkb) {
     let net = sk.net();
     let trusted = skb.csum_trusted();
-    let r = skb.with_flat(|data| match parse_segment(net, data, trusted) {
-        Ok((_, seg)) => crate::tcp_input::rcv_state_process(net, sk, &seg),
-        Err(v) => v,
-    });
-    if r.is_err() {
+    if established_rcv(net, sk, skb, trusted).is_err() {
         net.data().inc(Mib::InErrs);
     }
+}
+
+/// A segment for `sk`, which owns its 4-tuple, processed now: from the
+/// hook under `bh_lock_sock`, or from the backlog by its owner.
+fn established_rcv(net: &NetNs, sk: &TcpSk, skb: &mut RxSkb, trusted: bool) -> kernel::error::Result<Verdict> {
+    skb.with_flat(|data| match parse_segment(net, data, trusted) {
+        Ok((_, seg)) => crate::tcp_input::rcv_state_process(net, sk, &seg),
+        Err(v) => v,
+    })
 }
 
 /// The IPv4 packet `data` as a TCP segment, its checksum verified unless
