@@ -354,6 +354,7 @@ fn tcp_info_abi(i: &crate::proto::tcp_conn::TcpInfo) -> TcpInfo {
         snd_cwnd: i.snd_cwnd,
         advmss: i.advmss,
         reordering: i.reordering,
+        rcv_rtt: i.rcv_rtt_us,
         rcv_space: i.rcv_space,
         total_retrans: i.total_retrans,
         bytes_acked: i.bytes_acked,

@@ -3,6 +3,11 @@
 //! The kernel's [`ChunkStore`]: a connection's byte rings keep their pages
 //! here. Chunks are allocated with GFP_ATOMIC, since both the receive path
 //! (softirq) and the send path (under the sock's spinlock) write them.
+//! A chunk is zeroed once, when it is first allocated: one that a busy ring
+//! frees goes to the store's few spares and is written over again, so a
+//! bulk transfer does not clear each page before every copy into it (as
+//! Linux's page frags are not cleared). A ring that drains hands its
+//! spares back, so an idle connection holds none.
 
 use crate::proto::seqbuf::{ChunkStore, CHUNK};
 use crate::sys::alloc::zeroed_bytes;
@@ -11,6 +16,9 @@ use kernel::prelude::*;
 
 /// Slots per leaf of the slot table.
 const LEAF: usize = 64;
+/// Freed chunks a store keeps for reuse while its ring is busy: 64 KiB,
+/// a send step's or a read's worth.
+const SPARES: usize = 16;
 
 type Chunk = KBox<[u8; CHUNK]>;
 type Leaf = KBox<[Option<Chunk>; LEAF]>;
@@ -24,6 +32,15 @@ type Leaf = KBox<[Option<Chunk>; LEAF]>;
 pub(crate) struct KStore {
     slots: usize,
     leaves: KVec<Option<Leaf>>,
+    /// Chunks freed by the ring, kept for its next writes (allocated on
+    /// first use).
+    spares: Option<KBox<Spares>>,
+}
+
+/// A stack of at most [`SPARES`] chunks.
+struct Spares {
+    n: usize,
+    c: [Option<Chunk>; SPARES],
 }
 
 impl KStore {
@@ -37,7 +54,7 @@ impl KStore {
         for _ in 0..n {
             leaves.push(None, GFP_ATOMIC)?;
         }
-        Ok(Self { slots, leaves })
+        Ok(Self { slots, leaves, spares: None })
     }
 }
 
@@ -61,7 +78,15 @@ impl ChunkStore for KStore {
         }
         let slot = &mut entry.as_mut()?[i % LEAF];
         if slot.is_none() {
-            *slot = Some(zeroed_bytes::<CHUNK>()?);
+            let spare = self.spares.as_mut().and_then(|s| {
+                let k = s.n.checked_sub(1)?;
+                s.n = k;
+                s.c[k].take()
+            });
+            *slot = Some(match spare {
+                Some(c) => c,
+                None => zeroed_bytes::<CHUNK>()?,
+            });
         }
         slot.as_deref_mut().map(|c| &mut c[..])
     }
@@ -69,10 +94,23 @@ impl ChunkStore for KStore {
     fn release(&mut self, i: usize) {
         let Some(entry) = self.leaves.get_mut(i / LEAF) else { return };
         let Some(leaf) = entry.as_mut() else { return };
-        if leaf[i % LEAF].take().is_some() && leaf.iter().all(Option::is_none) {
+        let Some(chunk) = leaf[i % LEAF].take() else { return };
+        if leaf.iter().all(Option::is_none) {
             // Its last chunk gone: the leaf goes too, so a drained ring
             // holds only the first level.
             *entry = None;
         }
+        if self.spares.is_none() {
+            self.spares = KBox::new(Spares { n: 0, c: [const { None }; SPARES] }, GFP_ATOMIC).ok();
+        }
+        if let Some(s) = self.spares.as_mut().filter(|s| s.n < SPARES) {
+            let k = s.n;
+            s.c[k] = Some(chunk);
+            s.n = k + 1;
+        }
+    }
+
+    fn release_spares(&mut self) {
+        self.spares = None;
     }
 }

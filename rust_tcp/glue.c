@@ -16,6 +16,7 @@
 #include <linux/proc_fs.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/tcp.h>
@@ -213,6 +214,8 @@ int rust_tcp_glue_sysctl(const struct net *net, enum rust_tcp_sysctl which)
 		return READ_ONCE(tcp_timewait_len_ms);
 	case RUST_TCP_SYSCTL_RFC1337:
 		return READ_ONCE(net->ipv4.sysctl_tcp_rfc1337);
+	case RUST_TCP_SYSCTL_MODERATE_RCVBUF:
+		return READ_ONCE(net->ipv4.sysctl_tcp_moderate_rcvbuf);
 	}
 	return -EINVAL;
 }
@@ -390,6 +393,7 @@ int rust_tcp_glue_getsockopt_tcp_info(char __user *optval, int __user *optlen,
 	info.tcpi_snd_cwnd = src->snd_cwnd;
 	info.tcpi_advmss = src->advmss;
 	info.tcpi_reordering = src->reordering;
+	info.tcpi_rcv_rtt = src->rcv_rtt;
 	info.tcpi_rcv_space = src->rcv_space;
 	info.tcpi_total_retrans = src->total_retrans;
 	info.tcpi_bytes_acked = src->bytes_acked;
@@ -432,6 +436,11 @@ void rust_tcp_glue_skb_sizes(unsigned int *skb, unsigned int *shinfo,
 	*skb = SKB_DATA_ALIGN(sizeof(struct sk_buff));
 	*shinfo = SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	*max_header = MAX_TCP_HEADER;
+}
+
+u64 rust_tcp_glue_clock_ns(void)
+{
+	return ktime_get_ns();
 }
 
 u32 rust_tcp_glue_clock_ms(void)
@@ -880,14 +889,42 @@ size_t rust_tcp_glue_msg_left(struct msghdr *msg)
 	return msg_data_left(msg);
 }
 
-size_t rust_tcp_glue_msg_copy_from(struct msghdr *msg, void *buf, size_t len)
+/*
+ * The copies run under the sock's BH spinlock, straight between the
+ * caller's memory and the connection's ring, so they must not sleep: page
+ * faults are disabled and a copy that would fault stops short (as
+ * copy_page_from_iter_atomic does for generic_perform_write); the caller
+ * drops the lock, faults the pages in and copies again.
+ */
+size_t rust_tcp_glue_msg_copy_from_atomic(struct msghdr *msg, void *buf, size_t len)
 {
-	return copy_from_iter(buf, len, &msg->msg_iter);
+	size_t n;
+
+	pagefault_disable();
+	n = copy_from_iter(buf, len, &msg->msg_iter);
+	pagefault_enable();
+	return n;
 }
 
-size_t rust_tcp_glue_msg_copy_to(struct msghdr *msg, const void *buf, size_t len)
+size_t rust_tcp_glue_msg_copy_to_atomic(struct msghdr *msg, const void *buf, size_t len)
 {
-	return copy_to_iter(buf, len, &msg->msg_iter);
+	size_t n;
+
+	pagefault_disable();
+	n = copy_to_iter(buf, len, &msg->msg_iter);
+	pagefault_enable();
+	return n;
+}
+
+size_t rust_tcp_glue_msg_fault_in(struct msghdr *msg, size_t len, bool write)
+{
+	size_t left;
+
+	if (write)
+		left = fault_in_iov_iter_writeable(&msg->msg_iter, len);
+	else
+		left = fault_in_iov_iter_readable(&msg->msg_iter, len);
+	return len - left;
 }
 
 void rust_tcp_glue_write_space(struct sock *sk)

@@ -89,6 +89,7 @@ enum rust_tcp_sysctl {
 	RUST_TCP_SYSCTL_ORPHAN_RETRIES,
 	RUST_TCP_SYSCTL_TCP_TIMEWAIT_LEN_MS,
 	RUST_TCP_SYSCTL_RFC1337,
+	RUST_TCP_SYSCTL_MODERATE_RCVBUF,
 };
 /*
  * The poll bits, as constants bindgen can read (the uapi macros carry a
@@ -129,7 +130,7 @@ struct rust_tcp_info {
 	u32 rto, ato, snd_mss, rcv_mss, unacked, sacked, lost, retrans;
 	u32 last_data_sent, last_data_recv, last_ack_recv;
 	u32 pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd, advmss, reordering;
-	u32 rcv_space, total_retrans;
+	u32 rcv_rtt, rcv_space, total_retrans;
 	u64 bytes_acked, bytes_received;
 	u32 segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
 	u32 delivered, snd_wnd, rcv_wnd, reord_seen;
@@ -168,6 +169,7 @@ int rust_tcp_glue_mod_timer_pending_ms(struct timer_list *timer, unsigned int ms
 void rust_tcp_glue_skb_sizes(unsigned int *skb, unsigned int *shinfo,
 			     unsigned int *max_header);
 /* Clocks: CLOCK_MONOTONIC in ms (TCP timestamps), CLOCK_REALTIME in ns (ISN). */
+u64 rust_tcp_glue_clock_ns(void);
 u32 rust_tcp_glue_clock_ms(void);
 u64 rust_tcp_glue_real_ns(void);
 /* jiffies and HZ, the clock of syncookies (tcp_cookie_time). */
@@ -283,9 +285,18 @@ void rust_tcp_glue_scratch_exit(void);
 /* Data path (issue 5): the message iterator of sendmsg/recvmsg. */
 struct msghdr;
 size_t rust_tcp_glue_msg_left(struct msghdr *msg);
-/* copy_from_iter/copy_to_iter on msg->msg_iter: bytes copied (short on fault). */
-size_t rust_tcp_glue_msg_copy_from(struct msghdr *msg, void *buf, size_t len);
-size_t rust_tcp_glue_msg_copy_to(struct msghdr *msg, const void *buf, size_t len);
+/*
+ * copy_from_iter/copy_to_iter on msg->msg_iter with page faults disabled
+ * (callable under a spinlock): bytes copied, short where a page is not
+ * present or the address is bad.
+ */
+size_t rust_tcp_glue_msg_copy_from_atomic(struct msghdr *msg, void *buf, size_t len);
+size_t rust_tcp_glue_msg_copy_to_atomic(struct msghdr *msg, const void *buf, size_t len);
+/*
+ * fault_in_iov_iter_{readable,writeable} on the next len bytes (may
+ * sleep): how many bytes from the start are now present (0: a bad address).
+ */
+size_t rust_tcp_glue_msg_fault_in(struct msghdr *msg, size_t len, bool write);
 /* sk_stream_write_space(): wake writers (EPOLLOUT) and async waiters. */
 void rust_tcp_glue_write_space(struct sock *sk);
 /* send_sig(SIGPIPE, current, 0). */

@@ -66,6 +66,11 @@ pub(crate) fn full_space(sk: &TcpSk) -> i32 {
     tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf())
 }
 
+/// The window a receive buffer of `space` bytes backs.
+pub(crate) fn win_from_space(space: u32) -> i32 {
+    tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, space.min(i32::MAX as u32) as i32)
+}
+
 /// TIME_WAIT's length now (ms): read at every (re)arm, so a change
 /// applies to running timewait socks too.
 pub(crate) fn timewait_len(net: &NetNs) -> u32 {

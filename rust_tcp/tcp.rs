@@ -21,12 +21,11 @@ use crate::proto::tcp_states::*;
 use crate::sys::net::Sysctl;
 use crate::sys::sock::{
     signal_pending, SockLockGuard, Timeo, WaitFor, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, SOCK_BINDADDR_LOCK,
-    SOCK_BINDPORT_LOCK, SOCK_SNDBUF_LOCK,
+    SOCK_BINDPORT_LOCK, SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK,
 };
 use crate::sys::socket::{msg, Msg};
 use crate::tcp_output::{send_active_reset, SockTx};
 use crate::tcp_sock::{now, Role, SockRef, TcpInner, TcpSk, TcpSock};
-use kernel::alloc::KVVec;
 use kernel::prelude::*;
 
 /// What leaving the tables frees: sock references to drop after the
@@ -149,6 +148,9 @@ pub(crate) fn disconnect(sk: &TcpSk) {
 /// keeps free, so that its slot table (one more slot than the ring's
 /// chunks) is exactly 1024 pointers: 8 KiB.
 const SND_RING_MAX: u32 = (4 << 20) - crate::proto::seqbuf::CHUNK as u32;
+/// The largest receive buffer autotuning grows to (a 16 MiB window), if
+/// `tcp_rmem[2]` is larger still.
+const RCV_BUF_MAX: u32 = 32 << 20;
 
 /// Sets up the connection state of a sock that just became ESTABLISHED
 /// (`tcp_init_transfer()`): its rings and the decision state; the role
@@ -157,9 +159,15 @@ const SND_RING_MAX: u32 = (4 << 20) - crate::proto::seqbuf::CHUNK as u32;
 pub(crate) fn conn_init(sk: &TcpSk, i: &mut TcpInner, init: &ChildInit, pmtu: u32, active: bool) -> Result {
     let Some(t) = i.tuple else { return Err(EINVAL) };
     let net = sk.net();
-    let full_space = crate::sysctl::full_space(sk).max(4096);
-    // The window can round up to one scale unit past the space.
-    let rcv_bytes = full_space as usize + (1usize << init.rcv_wscale.min(14)) + 4096;
+    // The receive buffer: sk_rcvbuf, autotuned up to tcp_rmem[2] unless
+    // SO_RCVBUF locked it or tcp_moderate_rcvbuf is off. The ring is sized
+    // for the largest window (its pages come as data does); the window
+    // can round up to one scale unit past the space.
+    let rcvbuf = u32::try_from(sk.rcvbuf()).unwrap_or(0).max(8192);
+    let rcvbuf_max = (sk.userlocks() & SOCK_RCVBUF_LOCK == 0 && net.sysctl(Sysctl::RUST_TCP_SYSCTL_MODERATE_RCVBUF) != 0)
+        .then(|| (net.sysctl(Sysctl::RUST_TCP_SYSCTL_RMEM_MAX_TCP).max(0) as u32).clamp(rcvbuf, RCV_BUF_MAX));
+    let max_space = crate::sysctl::win_from_space(rcvbuf_max.unwrap_or(rcvbuf));
+    let rcv_bytes = max_space as usize + (1usize << init.rcv_wscale.min(14)) + 4096;
     // A locked SO_SNDBUF is the limit (half of it: the doubled value
     // counts overhead); otherwise the buffer starts at sk_sndbuf
     // (tcp_wmem[1]) and autotuning may grow it to tcp_wmem[2].
@@ -182,7 +190,8 @@ pub(crate) fn conn_init(sk: &TcpSk, i: &mut TcpInner, init: &ChildInit, pmtu: u3
         lport: t.lport,
         rport: t.rport,
         hz,
-        full_space,
+        rcvbuf,
+        rcvbuf_max,
         snd_cap,
         sndbuf_init,
         active,
@@ -238,6 +247,13 @@ pub(crate) fn with_conn<R>(sk: &TcpSk, f: impl FnOnce(&mut TcpConn<KStore>, &mut
             // still queued below keep theirs), so an idle connection
             // holds no page.
             frag.release();
+        }
+        let (snd, rcv) = c.autotuned_bufs();
+        if let Some(v) = snd.map(|v| v.min(i32::MAX as u32) as i32).filter(|&v| v != sk.sndbuf()) {
+            sk.set_sndbuf(v);
+        }
+        if let Some(v) = rcv.map(|v| v.min(i32::MAX as u32) as i32).filter(|&v| v != sk.rcvbuf()) {
+            sk.set_rcvbuf(v);
         }
         let ev = c.take_events();
         apply_timers(sk, &ev);
@@ -344,9 +360,11 @@ fn stream_error(sk: &TcpSk, flags: i32, e: Error) -> Error {
     e
 }
 
-/// Bytes copied per step through a kernel buffer: user memory cannot be
-/// touched under the sock's spinlock.
-const BOUNCE: usize = 64 * 1024;
+/// Bytes copied per step between the caller's memory and a ring, under
+/// the sock's spinlock: bounds how long bottom halves stay off on this CPU
+/// (a timer of this sock spins meanwhile; segments go to the backlog, which
+/// a send flushes between steps).
+const STEP: usize = 64 * 1024;
 
 /// `tcp_sendmsg_locked()`.
 pub(crate) fn sendmsg(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags: i32) -> Result<usize> {
@@ -382,13 +400,16 @@ fn sendmsg_inner(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags:
     }
     let more = flags & msg::MORE != 0;
     let mut copied = 0usize;
-    let mut bounce = KVVec::from_elem(0u8, m.left().clamp(1, BOUNCE), GFP_KERNEL)?;
     while m.left() > 0 {
         if copied > 0 {
             // What arrived while this call owned the sock (ACKs freeing
             // room, the peer's data) is processed between copies
             // (sk_flush_backlog), not only when the call returns.
             sk.flush_backlog(g);
+            // A writer that ACKs keep in room never sleeps: with faults
+            // disabled the copy is no scheduling point, so this is (Linux's
+            // copy_from_user is one under voluntary preemption).
+            crate::sys::cond_resched();
         }
         if sk.err() != 0 || sk.shutdown() & SEND_SHUTDOWN != 0 {
             return if copied > 0 { Ok(copied) } else { Err(epipe()) };
@@ -414,22 +435,37 @@ fn sendmsg_inner(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags:
             }
             continue;
         }
-        let n = space.min(m.left()).min(bounce.len());
-        let got = m.copy_from(&mut bounce[..n]);
-        if got == 0 {
-            return if copied > 0 { Ok(copied) } else { Err(EFAULT) };
-        }
-        let last = m.left() == 0;
-        let queued = with_conn(sk, |c, tx| {
-            let q = c.send_queue(&bounce[..got], more || !last);
-            c.push(tx, &now());
-            q
-        })
-        .unwrap_or(0);
+        // The one copy: from the caller's memory straight into the send
+        // ring, under the sock's lock with page faults off.
+        let n = space.min(m.left()).min(STEP);
+        let step = with_conn(sk, |c, tx| {
+            if !matches!(c.state, TCP_ESTABLISHED | TCP_CLOSE_WAIT) {
+                return None;
+            }
+            let mut short = false;
+            let q = c.send_queue_with(n, |dst| {
+                let k = m.copy_from_atomic(dst);
+                short |= k < dst.len();
+                k
+            });
+            if q > 0 {
+                c.push_mark(more || m.left() > 0);
+                c.push(tx, &now());
+            }
+            Some((q, short))
+        });
+        let Some((queued, short)) = step.flatten() else {
+            // Reset, or timed out, meanwhile.
+            return if copied > 0 { Ok(copied) } else { Err(epipe()) };
+        };
         copied += queued;
-        if queued < got {
-            // Reset meanwhile: what was copied in is lost, as in Linux.
-            break;
+        if queued == 0 && !short {
+            // No page for the ring (GFP_ATOMIC failed).
+            return if copied > 0 { Ok(copied) } else { Err(ENOMEM) };
+        }
+        if short && queued < n && m.fault_in(n - queued, false) == 0 {
+            // The caller's memory is not there to be read.
+            return if copied > 0 { Ok(copied) } else { Err(EFAULT) };
         }
     }
     Ok(copied)
@@ -462,29 +498,47 @@ pub(crate) fn recvmsg(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, f
     let lowat = usize::try_from(sk.rcvlowat()).unwrap_or(1);
     let target = if flags & msg::WAITALL != 0 { len } else { lowat.min(len) }.max(1);
     let mut copied = 0usize;
-    let mut bounce = KVVec::from_elem(0u8, len.clamp(1, BOUNCE), GFP_KERNEL)?;
     loop {
-        // Copy what is there.
-        let n = (len - copied).min(bounce.len());
-        let (got, state, fin_rcvd) = {
-            let i = sk.data().inner.lock();
-            match i.conn() {
-                Some(c) => {
-                    let skip = if peek { copied as u32 } else { 0 };
-                    (c.recv_copy(skip, &mut bounce[..n]), c.recv_state(), c.fin_rcvd())
+        // Copy what is there: the one copy, from the receive ring straight
+        // to the caller's memory, under the sock's lock with page faults
+        // off; consumed in the same step unless peeking.
+        let n = (len - copied).min(STEP);
+        let mut short = false;
+        let mut take = |c: &TcpConn<KStore>, skip: u32, m: &mut Msg| {
+            c.recv_copy_with(skip, n, |src| {
+                if trunc {
+                    return src.len();
                 }
-                None => (0, RecvState::Empty, false),
-            }
+                let k = m.copy_to_atomic(src);
+                short |= k < src.len();
+                k
+            })
         };
-        if got > 0 {
-            let out = if trunc { got } else { m.copy_to(&bounce[..got]) };
-            if !peek {
-                with_conn(sk, |c, tx| c.recv_done(out as u32, tx, &now()));
-            }
-            copied += out;
-            if out < got {
+        let step = if peek {
+            let i = sk.data().inner.lock();
+            i.conn().map(|c| (take(c, copied as u32, m), c.recv_state(), c.fin_rcvd()))
+        } else {
+            with_conn(sk, |c, tx| {
+                let got = take(c, 0, m);
+                if got > 0 {
+                    c.recv_done(got as u32, tx, &now());
+                }
+                (got, c.recv_state(), c.fin_rcvd())
+            })
+        };
+        let (got, state, fin_rcvd) = step.unwrap_or((0, RecvState::Empty, false));
+        copied += got;
+        // A reader the peer keeps fed may loop here for long: as in
+        // sendmsg, the copy is no scheduling point.
+        crate::sys::cond_resched();
+        if short {
+            if m.fault_in(n - got, true) == 0 {
+                // The caller's memory is not there to be written.
                 return if copied > 0 { Ok(copied) } else { Err(EFAULT) };
             }
+            continue;
+        }
+        if got > 0 {
             if copied >= len {
                 break;
             }

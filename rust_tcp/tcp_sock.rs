@@ -228,8 +228,10 @@ impl TcpSock {
 /// The clocks of a step, now.
 pub(crate) fn now() -> Now {
     let (j, hz) = crate::sys::jiffies64();
+    let ns = crate::sys::clock_ns();
     Now {
-        ms: crate::sys::clock_ms(),
+        us: ns / 1000,
+        ms: (ns / 1_000_000) as u32,
         jiffies: j as u32,
         secs: (j / u64::from(hz.max(1))) as u32,
     }

@@ -34,8 +34,11 @@ pub trait ChunkStore {
     /// The chunk in slot `i`, allocated now if the slot is empty; `None`
     /// if that allocation failed.
     fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]>;
-    /// Frees the chunk in slot `i` (if any).
+    /// Frees the chunk in slot `i` (if any). A store may keep it for a
+    /// later allocation until [`ChunkStore::release_spares`].
     fn release(&mut self, i: usize);
+    /// Frees whatever [`ChunkStore::release`] kept: the ring holds nothing.
+    fn release_spares(&mut self) {}
 }
 
 /// The store could not allocate a chunk, or the range lies outside the
@@ -95,21 +98,43 @@ impl<S: ChunkStore> SeqBuf<S> {
     /// Copies `data` to the sequence range starting at `seq`, which must
     /// lie within `[base, base + capacity)`.
     pub fn write(&mut self, seq: SeqNum, data: &[u8]) -> Result<(), NoRoom> {
-        let off = self.offset(seq, data.len()).ok_or(NoRoom)?;
+        let mut rest = data;
+        let n = self.write_with(seq, data.len(), |dst| {
+            dst.copy_from_slice(&rest[..dst.len()]);
+            rest = &rest[dst.len()..];
+            dst.len()
+        })?;
+        if n == data.len() { Ok(()) } else { Err(NoRoom) }
+    }
+
+    /// Fills the sequence range `seq..seq + len` (within
+    /// `[base, base + capacity)`) in place: `f` gets the ring's contiguous
+    /// pieces in order and returns how many bytes of each it filled; a
+    /// short fill (the source ran dry or faulted) ends the write. Returns
+    /// the bytes filled, so the caller copies each byte once, straight
+    /// from where it comes. `NoRoom` if the range does not fit, or if the
+    /// first chunk cannot be allocated; a later chunk that cannot be
+    /// allocated ends the write short.
+    pub fn write_with(&mut self, seq: SeqNum, len: usize, mut f: impl FnMut(&mut [u8]) -> usize) -> Result<usize, NoRoom> {
+        let off = self.offset(seq, len).ok_or(NoRoom)?;
         let cap = self.ring();
         let mut pos = (self.base_pos + off) % cap.max(1);
-        let mut rest = data;
-        while !rest.is_empty() {
+        let mut done = 0;
+        while done < len {
             let slot = pos / CHUNK;
             let in_chunk = pos % CHUNK;
-            let n = rest.len().min(CHUNK - in_chunk);
-            let chunk = self.store.chunk_mut(slot).ok_or(NoRoom)?;
-            let dst = chunk.get_mut(in_chunk..in_chunk + n).ok_or(NoRoom)?;
-            dst.copy_from_slice(&rest[..n]);
-            rest = &rest[n..];
+            let n = (len - done).min(CHUNK - in_chunk);
+            let Some(dst) = self.store.chunk_mut(slot).and_then(|c| c.get_mut(in_chunk..in_chunk + n)) else {
+                return if done > 0 { Ok(done) } else { Err(NoRoom) };
+            };
+            let k = f(dst).min(n);
+            done += k;
+            if k < n {
+                break;
+            }
             pos = (pos + n) % cap;
         }
-        Ok(())
+        Ok(done)
     }
 
     /// Allocates the chunks that hold `seq..seq + len` without writing
@@ -134,7 +159,8 @@ impl<S: ChunkStore> SeqBuf<S> {
     }
 
     /// Copies the bytes at `seq..seq + out.len()` into `out`. Bytes never
-    /// written read as zero (the caller only reads what it wrote).
+    /// written read as zero where no chunk holds them, and as whatever a
+    /// reused chunk held otherwise: the caller reads only what it wrote.
     pub fn read(&self, seq: SeqNum, out: &mut [u8]) {
         let Some(off) = self.offset(seq, out.len()) else {
             out.fill(0);
@@ -218,6 +244,7 @@ impl<S: ChunkStore> SeqBuf<S> {
         if self.ring() != 0 {
             self.store.release(self.base_pos / CHUNK);
         }
+        self.store.release_spares();
     }
 
     /// Drops everything: all chunks freed, `base` moved to `to`.
@@ -225,6 +252,7 @@ impl<S: ChunkStore> SeqBuf<S> {
         for i in 0..self.store.slots() {
             self.store.release(i);
         }
+        self.store.release_spares();
         self.base = to;
         self.base_pos = 0;
     }
@@ -311,6 +339,38 @@ pub(crate) mod tests {
 
     /// read_with hands over the same bytes as read, in pieces that never
     /// cross a chunk, wrapping and with holes, and stops at an error.
+    #[test]
+    fn write_with_fills_in_place_and_stops_short() {
+        let mut b = SeqBuf::new(VecStore::new(4), SeqNum(100));
+        // Across a chunk boundary: two pieces, in order.
+        let mut pieces = Vec::new();
+        let mut next = 0u8;
+        let n = b
+            .write_with(SeqNum(100 + 4000), 200, |dst| {
+                pieces.push(dst.len());
+                for x in dst.iter_mut() {
+                    *x = next;
+                    next = next.wrapping_add(1);
+                }
+                dst.len()
+            })
+            .unwrap();
+        assert_eq!(n, 200);
+        assert_eq!(pieces, [96, 104]);
+        let mut out = [0u8; 200];
+        b.read(SeqNum(4100), &mut out);
+        assert!(out.iter().enumerate().all(|(i, &x)| x == i as u8));
+        // A fill that stops short (a fault) ends the write there.
+        let mut calls = 0;
+        let n = b.write_with(SeqNum(100), 5000, |dst| {
+            calls += 1;
+            dst.len() / 2
+        });
+        assert_eq!((n, calls), (Ok(2048), 1));
+        // Outside the ring: nothing is asked for.
+        assert_eq!(b.write_with(SeqNum(100 + b.capacity()), 1, |_| unreachable!()), Err(NoRoom));
+    }
+
     #[test]
     fn read_with_matches_read() {
         let mut b = SeqBuf::new(VecStore::new(4), SeqNum(u32::MAX - 100));

@@ -31,11 +31,13 @@
 //! * The sender does not use SACK information (it is a NewReno sender,
 //!   `tcp_is_reno()`), although the receiver generates SACK blocks when
 //!   the peer asked for them.
-//! * Buffers are byte rings ([`SeqBuf`]) of fixed capacity: the send ring
-//!   is sized once from `sk_sndbuf` and the receive window comes from
-//!   `sk_rcvbuf` at establishment; there is no buffer autotuning
-//!   (`tcp_rcv_space_adjust()`, `tcp_sndbuf_expand()`), so the window a
-//!   rust_tcp receiver offers stays at its initial size.
+//! * Buffers are byte rings ([`SeqBuf`]) sized for the largest buffer
+//!   (pages allocated as bytes arrive): the send buffer autotunes
+//!   (`tcp_sndbuf_expand()`) up to `tcp_wmem[2]`, the receive buffer
+//!   (`tcp_rcv_space_adjust()`, `tcp_grow_window()`) up to `tcp_rmem[2]`.
+//!   Memory is counted in payload bytes, not skb truesize, with the
+//!   default `scaling_ratio` (half of `sk_rcvbuf` is window) where Linux
+//!   measures it from the skbs it receives.
 //! * The retransmission queue holds as many segments as its store fits
 //!   ([`rtx_store_bytes`]: a full send buffer's worth, at least
 //!   [`RTX_SEGS`]); a full queue stops transmission like a full congestion
@@ -56,7 +58,7 @@ use super::tcp_hdr::{TcpFlags, TcpOptions, TcpRepr, TcpSegment};
 use super::tcp_input::ChallengeAckQuota;
 use super::tcp_minisocks::ChildInit;
 use super::tcp_ofo::{DataQueue, Reassembly};
-use super::tcp_output::active_reset_repr;
+use super::tcp_output::{active_reset_repr, tcp_space_from_win, tcp_win_from_space, TCP_DEFAULT_SCALING_RATIO};
 use super::tcp_params::TCPOLEN_TSTAMP_ALIGNED;
 use super::tcp_rtt::{retransmit_timer, RtoState, RtoTimer, RttSample, RtxTimerCtx, RtxTimerStep, TCP_RETR1, TCP_RETR2};
 use super::tcp_send::{
@@ -106,6 +108,9 @@ pub struct Now {
     pub jiffies: u32,
     /// `ktime_get_seconds()` (PAWS).
     pub secs: u32,
+    /// `tcp_mstamp`: the microsecond clock (receive-side RTT and buffer
+    /// autotuning).
+    pub us: u64,
 }
 
 /// The sysctls a connection reads.
@@ -158,9 +163,14 @@ pub struct ConnParams {
     pub rport: u16,
     /// `HZ`.
     pub hz: u32,
-    /// `tcp_full_space()`: the receive buffer as window bytes. The receive
-    /// store must hold at least this plus one window-scale unit.
-    pub full_space: i32,
+    /// `sk_rcvbuf` at establishment; `tcp_full_space()` is its window
+    /// share ([`tcp_win_from_space`]). The receive store must hold that
+    /// plus one window-scale unit, for `rcvbuf_max` if it is set.
+    pub rcvbuf: u32,
+    /// `Some(tcp_rmem[2])`: the receive buffer is autotuned up to it as the
+    /// application reads (`tcp_rcv_space_adjust()`, with
+    /// `tcp_moderate_rcvbuf` on and SO_RCVBUF not locked); `None`: it stays.
+    pub rcvbuf_max: Option<u32>,
     /// Bytes the application may queue unacknowledged, at most (the send
     /// store's capacity or less): a locked SO_SNDBUF, or `tcp_wmem[2]`.
     pub snd_cap: u32,
@@ -434,6 +444,7 @@ impl<S: ChunkStore> SegRing<S> {
             for i in 0..self.store.slots() {
                 self.store.release(i);
             }
+            self.store.release_spares();
             self.head = 0;
         }
     }
@@ -515,6 +526,8 @@ pub struct TcpInfo {
     pub advmss: u32,
     /// `tcpi_reordering`.
     pub reordering: u32,
+    /// `tcpi_rcv_rtt`: the receiver's RTT estimate (µs).
+    pub rcv_rtt_us: u32,
     /// `tcpi_rcv_space`.
     pub rcv_space: u32,
     /// `tcpi_total_retrans`.
@@ -637,7 +650,15 @@ pub struct TcpConn<S: ChunkStore> {
     win: RcvWindow,
     reasm: Reassembly<OFO_RANGES>,
     rcvbuf: SeqBuf<S>,
+    /// `tcp_full_space()`: `sk_rcvbuf`'s window share.
     full_space: i32,
+    /// `sk_rcvbuf`, which autotuning raises up to `rcvbuf_max`.
+    sk_rcvbuf: u32,
+    rcvbuf_max: Option<u32>,
+    /// `rcv_rtt_est`: the receiver's RTT estimate.
+    rcv_rtt: RcvRttEst,
+    /// `rcvq_space`: what the application read in the last RTT.
+    rcvq_space: RcvqSpace,
     /// The FIN's sequence number once it is in order (`SOCK_DONE`).
     fin_seq: Option<SeqNum>,
     delack: DelAck,
@@ -657,6 +678,46 @@ pub struct TcpConn<S: ChunkStore> {
     wscale_ok: bool,
     stats: Stats,
     ev: Events,
+}
+
+/// `rcv_rtt_est`: the receiver's estimate of the round trip, for
+/// receive-buffer autotuning (a receiver that only receives has no RTT
+/// samples of its own).
+#[derive(Clone, Copy, Debug, Default)]
+struct RcvRttEst {
+    /// The estimate in µs, << 3 (0: none yet).
+    rtt_us: u32,
+    /// The window-based measurement: the edge that ends it.
+    seq: SeqNum,
+    /// When it started (µs; 0: not started).
+    time_us: u64,
+    /// The last `rcv_tsecr` a timestamp measurement saw.
+    last_tsecr: u32,
+}
+
+impl RcvRttEst {
+    /// `tcp_rcv_rtt_update()`: a sample of `sample` µs. The window-based
+    /// measurement (`win_dep`) overestimates, so it only lowers the
+    /// estimate; timestamp samples are smoothed with gain 1/8.
+    fn update(&mut self, sample: u32, win_dep: bool) {
+        let old = self.rtt_us;
+        let m = sample.saturating_mul(8);
+        self.rtt_us = if old == 0 || m < old {
+            m
+        } else if win_dep {
+            return;
+        } else {
+            old - (old >> 3) + sample
+        };
+    }
+}
+
+/// `rcvq_space`: bytes the application read in the last measured RTT.
+#[derive(Clone, Copy, Debug, Default)]
+struct RcvqSpace {
+    space: u32,
+    seq: SeqNum,
+    time_us: u64,
 }
 
 /// What the peer's timestamp option says (`rx_opt.rcv_tsval`/`rcv_tsecr`).
@@ -722,7 +783,11 @@ impl<S: ChunkStore> TcpConn<S> {
             win,
             reasm: Reassembly::new(init.sack_ok, p.sysctls.dsack),
             rcvbuf: SeqBuf::new(rcv_store, init.rcv_nxt),
-            full_space: p.full_space,
+            full_space: tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, p.rcvbuf.min(i32::MAX as u32) as i32),
+            sk_rcvbuf: p.rcvbuf,
+            rcvbuf_max: p.rcvbuf_max.map(|m| m.max(p.rcvbuf)),
+            rcv_rtt: RcvRttEst::default(),
+            rcvq_space: RcvqSpace::default(),
             fin_seq: None,
             delack: DelAck::new(p.hz),
             advmss,
@@ -758,6 +823,16 @@ impl<S: ChunkStore> TcpConn<S> {
         if c.sndbuf_auto {
             c.sndbuf_expand();
         }
+        // Autotuning stops where the receive store does: its window and
+        // one scale unit must fit.
+        let cap_win = u64::from(c.rcvbuf.capacity()).saturating_sub(1 << c.win.rcv_wscale.min(14));
+        let cap_buf = tcp_space_from_win(TCP_DEFAULT_SCALING_RATIO, cap_win).min(u64::from(u32::MAX)) as u32;
+        c.rcvbuf_max = c.rcvbuf_max.map(|m| m.min(cap_buf).max(c.sk_rcvbuf));
+        c.rcvq_space = RcvqSpace {
+            space: c.win.rcv_ssthresh.min(c.win.rcv_wnd).min(TCP_INIT_CWND * u32::from(c.advmss)),
+            seq: c.copied_seq,
+            time_us: now.us,
+        };
         c
     }
 
@@ -807,9 +882,8 @@ impl<S: ChunkStore> TcpConn<S> {
             snd_cwnd: self.cong.snd_cwnd,
             advmss: u32::from(self.advmss),
             reordering: self.cong.reordering,
-            // tcp_init_buffer_space()'s rcvq_space (no receive autotuning
-            // moves it on).
-            rcv_space: self.win.rcv_ssthresh.min(self.win.rcv_wnd).min(TCP_INIT_CWND * u32::from(self.advmss)),
+            rcv_rtt_us: self.rcv_rtt.rtt_us >> 3,
+            rcv_space: self.rcvq_space.space,
             total_retrans: self.retrans_segs.wrapping_add(self.stats.syn_retrans),
             bytes_acked: self.stats.bytes_acked,
             bytes_received: self.stats.bytes_received,
@@ -1220,16 +1294,41 @@ impl<S: ChunkStore> TcpConn<S> {
     /// `tcp_sendmsg()`'s copy: queues as much of `data` as there is room
     /// for; returns how much. The caller then calls [`TcpConn::push`].
     pub fn send_queue(&mut self, data: &[u8], msg_more: bool) -> usize {
-        let n = (self.snd_space() as usize).min(data.len());
+        let mut rest = data;
+        let n = self.send_queue_with(data.len(), |dst| {
+            dst.copy_from_slice(&rest[..dst.len()]);
+            rest = &rest[dst.len()..];
+            dst.len()
+        });
+        if n > 0 {
+            self.push_mark(msg_more);
+        }
+        n
+    }
+
+    /// Queues up to `max` bytes (at most the send buffer's room) that
+    /// `fill` copies straight into the send ring, piece by piece, each
+    /// returning how much it filled (a short fill ends the write: the
+    /// source faulted). Returns the bytes queued. The caller marks the
+    /// write's end with [`TcpConn::push_mark`] once it knows whether more
+    /// follows.
+    pub fn send_queue_with(&mut self, max: usize, fill: impl FnMut(&mut [u8]) -> usize) -> usize {
+        let n = (self.snd_space() as usize).min(max);
         if n == 0 {
             return 0;
         }
-        if self.sndbuf.write(self.snd.write_seq, &data[..n]).is_err() {
+        let Ok(got) = self.sndbuf.write_with(self.snd.write_seq, n, fill) else {
             return 0;
-        }
-        self.snd.queue_data(n as u32);
+        };
+        self.snd.queue_data(got as u32);
+        got
+    }
+
+    /// The end of a write (`tcp_push()`'s flags): PSH on the last byte
+    /// queued unless `msg_more` (MSG_MORE, or more of the call to come)
+    /// and no push is forced.
+    pub fn push_mark(&mut self, msg_more: bool) {
         self.snd.push_mark(msg_more);
-        n
     }
 
     /// What a read finds now.
@@ -1246,10 +1345,28 @@ impl<S: ChunkStore> TcpConn<S> {
     /// Copies up to `out.len()` unread bytes at `copied_seq + skip`
     /// without consuming them; returns how many.
     pub fn recv_copy(&self, skip: u32, out: &mut [u8]) -> usize {
+        let mut at = 0;
+        self.recv_copy_with(skip, out.len(), |src| {
+            out[at..at + src.len()].copy_from_slice(src);
+            at += src.len();
+            src.len()
+        })
+    }
+
+    /// Hands up to `max` unread bytes at `copied_seq + skip` to `f`, the
+    /// ring's contiguous pieces in order, without consuming them; `f`
+    /// returns how many of each it took (a short take ends the copy: the
+    /// destination faulted). Returns the bytes taken.
+    pub fn recv_copy_with(&self, skip: u32, max: usize, mut f: impl FnMut(&[u8]) -> usize) -> usize {
         let avail = self.rcv_queued().saturating_sub(skip) as usize;
-        let n = avail.min(out.len());
-        self.rcvbuf.read(self.copied_seq.wrapping_add(skip), &mut out[..n]);
-        n
+        let n = avail.min(max);
+        let mut done = 0;
+        let _ = self.rcvbuf.read_with(self.copied_seq.wrapping_add(skip), n, |src| {
+            let k = f(src).min(src.len());
+            done += k;
+            if k < src.len() { Err(()) } else { Ok(()) }
+        });
+        done
     }
 
     /// The application consumed `n` bytes (`tcp_recvmsg()` then
@@ -1257,6 +1374,9 @@ impl<S: ChunkStore> TcpConn<S> {
     pub fn recv_done(&mut self, n: u32, tx: &mut impl Tx<S>, now: &Now) {
         let n = n.min(self.rcv_queued());
         self.copied_seq = self.copied_seq.wrapping_add(n);
+        if n > 0 && self.state != TCP_CLOSE {
+            self.rcv_space_adjust(now);
+        }
         if self.rcv_queued() == 0 && self.reasm.ofo.ranges().is_empty() {
             // Read up to rcv_nxt (or its FIN) with nothing out of order: the
             // ring holds nothing (an idle connection keeps no page).
@@ -1524,6 +1644,7 @@ impl<S: ChunkStore> TcpConn<S> {
                 }
             }
         }
+        self.rcv_rtt_measure_ts(seg, now);
         // Data and FIN (tcp_data_queue()), in the states that take them.
         if len > 0 || fin {
             match rcv_text(self.state, self.shutdown, seg.seq, end_seq, fin, self.rcv_nxt) {
@@ -1716,6 +1837,11 @@ impl<S: ChunkStore> TcpConn<S> {
                         self.advmss,
                         self.tcp_header_len,
                     );
+                    // The rest of tcp_event_data_recv().
+                    self.rcv_rtt_measure(now);
+                    if len >= 128 {
+                        self.grow_window(len);
+                    }
                     self.ev.readable = true;
                 }
                 if io.gap_filled {
@@ -1740,6 +1866,102 @@ impl<S: ChunkStore> TcpConn<S> {
                 self.delack.pending |= super::tcp_delack::ICSK_ACK_NOW;
             }
         }
+    }
+
+    /// `tcp_rcv_rtt_measure()`: the window-based RTT sample, for a
+    /// receiver without timestamps: the time until data from a window
+    /// beyond the last measurement's start arrives.
+    fn rcv_rtt_measure(&mut self, now: &Now) {
+        if self.rcv_rtt.time_us != 0 {
+            if self.rcv_nxt.before(self.rcv_rtt.seq) {
+                return;
+            }
+            let delta = now.us.saturating_sub(self.rcv_rtt.time_us).clamp(1, u64::from(u32::MAX)) as u32;
+            self.rcv_rtt.update(delta, true);
+        }
+        self.rcv_rtt.seq = self.rcv_nxt.wrapping_add(self.win.rcv_wnd);
+        self.rcv_rtt.time_us = now.us;
+    }
+
+    /// `tcp_rcv_rtt_measure_ts()`: a full-sized segment echoing a new
+    /// timestamp of ours samples the RTT (ms resolution: the TS clock).
+    fn rcv_rtt_measure_ts(&mut self, seg: &TcpSegment<'_>, now: &Now) {
+        let Some((_, tsecr)) = seg_ts(seg).filter(|_| self.tstamp_ok) else { return };
+        if tsecr == self.rcv_rtt.last_tsecr {
+            return;
+        }
+        self.rcv_rtt.last_tsecr = tsecr;
+        let len = seg.payload.len() as u32 + u32::from(seg.flags.contains(TcpFlags::FIN));
+        if len < u32::from(self.delack.rcv_mss) {
+            return;
+        }
+        // tcp_rtt_tsopt_us(tp, 0).
+        let delta = now.ms.wrapping_add(self.ts_off).wrapping_sub(tsecr);
+        if delta > 0 && delta < (i32::MAX as u32) / 1000 {
+            self.rcv_rtt.update(delta * 1000, false);
+        }
+    }
+
+    /// `tcp_grow_window()` for an in-order segment of `len` bytes: the
+    /// window's growth limit `rcv_ssthresh` rises towards the clamp and
+    /// the free space, by two segments or twice this one. Linux first
+    /// checks the skb's truesize against its length (a wasteful driver's
+    /// skbs would overrun the buffer); the ring keeps payload bytes only,
+    /// so that check always passes here.
+    fn grow_window(&mut self, len: u32) {
+        let room = i64::from(self.win.window_clamp).min(i64::from(self.free_space())) - i64::from(self.win.rcv_ssthresh);
+        if room <= 0 {
+            return;
+        }
+        let incr = (2 * u32::from(self.advmss)).max(2 * len);
+        self.win.rcv_ssthresh += (room as u32).min(incr);
+        self.delack.quick |= 1;
+    }
+
+    /// `tcp_rcv_space_adjust()`, after the application read: once per
+    /// receive RTT, if it read more than in the last one, the receive
+    /// buffer grows to what twice that (plus room for the sender's growth)
+    /// needs, within `tcp_rmem[2]` (`rcvbuf_max`); the window clamp and
+    /// the full space follow. Linux's `copied` is an int compared with the
+    /// u32 space (so a negative one, more queued than read, counts as
+    /// huge); here it counts as nothing read.
+    fn rcv_space_adjust(&mut self, now: &Now) {
+        let time = now.us.saturating_sub(self.rcvq_space.time_us);
+        if self.rcv_rtt.rtt_us == 0 || time < u64::from(self.rcv_rtt.rtt_us >> 3) {
+            return;
+        }
+        let read = i64::from(self.copied_seq.0.wrapping_sub(self.rcvq_space.seq.0) as i32);
+        let inq = i64::from(self.rcv_nxt.0.wrapping_sub(self.copied_seq.0) as i32);
+        let copied = read - inq;
+        let space = i64::from(self.rcvq_space.space);
+        if copied > space {
+            if let Some(max) = self.rcvbuf_max {
+                let copied = copied as u64;
+                let mut rcvwin = (copied << 1) + 16 * u64::from(self.advmss);
+                let grow = rcvwin * (copied - space as u64) / (space as u64).max(1);
+                rcvwin += grow << 1;
+                let rcvbuf = tcp_space_from_win(TCP_DEFAULT_SCALING_RATIO, rcvwin).min(u64::from(max)) as u32;
+                if rcvbuf > self.sk_rcvbuf {
+                    self.sk_rcvbuf = rcvbuf;
+                    self.full_space = tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, rcvbuf.min(i32::MAX as u32) as i32);
+                    self.win.window_clamp = self.full_space as u32;
+                }
+            }
+            self.rcvq_space.space = copied.min(i64::from(u32::MAX)) as u32;
+        }
+        self.rcvq_space.seq = self.copied_seq;
+        self.rcvq_space.time_us = now.us;
+    }
+
+    /// `sk_rcvbuf` now (SO_RCVBUF): grown by autotuning.
+    pub fn rcvbuf(&self) -> u32 {
+        self.sk_rcvbuf
+    }
+
+    /// The buffer sizes autotuning owns, for the sock to publish
+    /// (`sk_sndbuf`, `sk_rcvbuf`): `None` for one the user locked.
+    pub fn autotuned_bufs(&self) -> (Option<u32>, Option<u32>) {
+        (self.sndbuf_auto.then_some(self.sk_sndbuf), self.rcvbuf_max.map(|_| self.sk_rcvbuf))
     }
 
     /// `tcp_fin()`: the peer's FIN is in order.
@@ -1786,7 +2008,7 @@ impl<S: ChunkStore> TcpConn<S> {
             sack_ok: false,
             owned_by_user: false,
             compressed_timer_queued: false,
-            rcv_rtt_us: 0,
+            rcv_rtt_us: self.rcv_rtt.rtt_us,
             srtt_us: srtt,
             delack_max,
             sysctls: self.sysctls.delack,

@@ -25,6 +25,14 @@ pub const fn tcp_win_from_space(scaling_ratio: u8, space: i32) -> i32 {
     ((space as i64 * scaling_ratio as i64) >> TCP_RMEM_TO_WIN_SCALE) as i32
 }
 
+/// Linux `__tcp_space_from_win(scaling_ratio, win)`: the buffer a window
+/// of `win` bytes needs (the inverse of [`tcp_win_from_space`]).
+#[inline]
+pub const fn tcp_space_from_win(scaling_ratio: u8, win: u64) -> u64 {
+    let r = if scaling_ratio == 0 { 1 } else { scaling_ratio as u64 };
+    (win << TCP_RMEM_TO_WIN_SCALE) / r
+}
+
 /// The SYN-ACK for `req`, as `tcp_make_synack()` builds it with the
 /// options of `tcp_synack_options()` (no MD5/AO/Fast Open/MPTCP/SMC).
 ///

@@ -106,6 +106,12 @@ pub(crate) fn random_key() -> [u64; 2] {
     k
 }
 
+/// The monotonic clock in ns (`tcp_clock_ns()`).
+pub(crate) fn clock_ns() -> u64 {
+    // SAFETY: no preconditions.
+    unsafe { bindings::rust_tcp_glue_clock_ns() }
+}
+
 /// Milliseconds of CLOCK_MONOTONIC (`tcp_clock_ms`), for TCP timestamps.
 pub(crate) fn clock_ms() -> u32 {
     // SAFETY: no preconditions.
@@ -138,10 +144,11 @@ pub(crate) fn hash_entries(param: u32, scale: u32, max: u32) -> u32 {
     unsafe { bindings::rust_tcp_glue_hash_entries(param, scale, max) }
 }
 
-/// Lets the scheduler run something else in a long walk (`cond_resched`).
-/// Process context only.
+/// Lets the scheduler run something else in a long walk or a long system
+/// call (`cond_resched`). Process context only, no spinlock held (the
+/// socket lock, which is a sleeping lock, may be).
 pub(crate) fn cond_resched() {
-    // SAFETY: the callers run in process context with no lock held.
+    // SAFETY: the callers run in process context with no spinlock held.
     unsafe { bindings::rust_tcp_glue_cond_resched() }
 }
 

@@ -263,6 +263,17 @@ impl<D: SockData> Sock<D> {
         write_once!(self, sndbuf, sk_sndbuf);
     }
 
+    /// Publishes an autotuned receive buffer size (`tcp_rcv_space_adjust`
+    /// writes `sk_rcvbuf`; SO_RCVBUF reads it).
+    pub(crate) fn set_rcvbuf(&self, v: i32) {
+        write_once!(self, v, sk_rcvbuf);
+    }
+
+    /// Publishes an autotuned send buffer size (`tcp_sndbuf_expand`).
+    pub(crate) fn set_sndbuf(&self, v: i32) {
+        write_once!(self, v, sk_sndbuf);
+    }
+
     /// `sk_max_ack_backlog`, the listen() backlog.
     pub(crate) fn max_ack_backlog(&self) -> u32 {
         read_once!(self, sk_max_ack_backlog)

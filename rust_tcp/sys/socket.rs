@@ -137,17 +137,30 @@ impl Msg {
         unsafe { b::rust_tcp_glue_msg_left(self.raw) }
     }
 
-    /// Copies the caller's next bytes into `buf`; returns how many (fewer
-    /// than asked on a fault).
-    pub(crate) fn copy_from(&mut self, buf: &mut [u8]) -> usize {
-        // SAFETY: `raw` is live; `buf` is valid for `buf.len()` writes.
-        unsafe { b::rust_tcp_glue_msg_copy_from(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
+    /// Copies the caller's next bytes into `buf` without sleeping (page
+    /// faults disabled, so callable under a spinlock); returns how many,
+    /// fewer than asked where the caller's memory is not present or not
+    /// valid: [`Msg::fault_in`] then tells which.
+    pub(crate) fn copy_from_atomic(&mut self, buf: &mut [u8]) -> usize {
+        // SAFETY: `raw` is live; `buf` is valid for `buf.len()` writes. The
+        // copy cannot sleep (pagefault_disable in the glue).
+        unsafe { b::rust_tcp_glue_msg_copy_from_atomic(self.raw, buf.as_mut_ptr().cast(), buf.len()) }
     }
 
-    /// Copies `buf` to the caller's next bytes; returns how many.
-    pub(crate) fn copy_to(&mut self, buf: &[u8]) -> usize {
+    /// Copies `buf` to the caller's next bytes without sleeping; returns
+    /// how many (see [`Msg::copy_from_atomic`]).
+    pub(crate) fn copy_to_atomic(&mut self, buf: &[u8]) -> usize {
         // SAFETY: `raw` is live; `buf` is valid for `buf.len()` reads.
-        unsafe { b::rust_tcp_glue_msg_copy_to(self.raw, buf.as_ptr().cast(), buf.len()) }
+        unsafe { b::rust_tcp_glue_msg_copy_to_atomic(self.raw, buf.as_ptr().cast(), buf.len()) }
+    }
+
+    /// Faults in the caller's next `len` bytes (for reading them, or for
+    /// writing them if `write`), sleeping as needed: how many are now
+    /// present from the start; 0 means the address is bad (EFAULT). Call
+    /// with no spinlock held.
+    pub(crate) fn fault_in(&mut self, len: usize, write: bool) -> usize {
+        // SAFETY: `raw` is live; the iterator is only probed, not advanced.
+        unsafe { b::rust_tcp_glue_msg_fault_in(self.raw, len, write) }
     }
 }
 
