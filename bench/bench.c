@@ -14,6 +14,21 @@
  *          accept() + close() on the server: connections per second
  *   rr     -n round trips of a 1-byte request and its 1-byte answer on one
  *          connection (after 100 untimed ones): mean and p99, in µs
+ *   bulk4  four bulk connections at once, -s MiB split over them, each end
+ *          in a thread of its own, the four pairs spread over both CPUs:
+ *          the aggregate MB/s, from their start to the last one's last
+ *          recv()
+ *   fat    bulk of -f MiB over veth with a 20 ms round trip (netem delay on
+ *          the server's egress: the ACKs) and SO_SNDBUF/SO_RCVBUF of 4 MiB
+ *          on both ends, so that 4 MiB can be in flight: MB/s
+ *
+ * bulk, bulk4 and fat (and tax's bulk) also give their CPU cost: the busy
+ * time of all CPUs (/proc/stat: user, nice, system, irq, softirq) over
+ * the timed part, in ms per MB moved. It tells work from waiting: a rate
+ * that falls because the transfer stalls (window, timers, losses) leaves
+ * it low, one that falls because each byte costs more raises it. It does
+ * not take the host's noise out: the TCG guest has no steal time, so time
+ * the host takes from a busy vCPU counts as busy in the guest too.
  *
  * and the connection tables' parts (issue 13):
  *
@@ -32,11 +47,12 @@
  * Each on two paths: "veth" (client and server in two network namespaces
  * joined by a veth pair: two_hosts_setup_quick() of the selftests) and
  * "lo" (one namespace, 127.0.0.1). Pairings are client>server: inet>inet,
- * rust>rust, and for bulk and rr also rust>inet and inet>rust. Each
- * (test, path, pairing) is measured -r times; the repetitions are
- * interleaved (every pairing once, then every pairing again, in reverse
- * order on odd repetitions), so that drift hits every family alike, and
- * the table shows the median.
+ * rust>rust, and for bulk, rr, bulk4 and fat also rust>inet and inet>rust
+ * (fat runs on veth only). Each (test, path, pairing) is measured -r
+ * times; the repetitions are interleaved (every pairing once, then every
+ * pairing again, in reverse order on odd repetitions), so that drift hits
+ * every family alike, and the table shows the median and, beside Linux's
+ * (inet>inet), the ratio of each other pairing's median to it.
  *
  * Every measurement runs in a child process, in namespaces of its own,
  * made afresh (none inherits another's TIME_WAIT sockets or the leftovers
@@ -46,14 +62,17 @@
  * too long: with progress made, the rate over what it did, marked "*";
  * without, "n/a (ETIMEDOUT)". Either way the run goes on. A kernel crash
  * ends the boot, of course: the progress lines printed so far remain.
- * The client runs on CPU 0, the server on CPU 1 (-U: anywhere).
+ * The client runs on CPU 0, the server on CPU 1 (bulk4: connection k's
+ * client on CPU k % 2, its server on the other; -U: anywhere).
  *
  * Output: progress lines ("# rep ...") on stderr; on stdout the tables and
  * one line per table cell for machines:
  *   BENCH {"test":"bulk","path":"veth","client":"inet","server":"inet",
  *          "metric":"MB/s","median":...,"runs":[...],"partial":[...],
  *          "errors":[...]}
- * (tax, scale and cpu2 cells carry more keys: docs/benchmark.md).
+ * ("metric":"cpu_ms/MB" for the CPU cost; the pairings other than
+ * inet>inet add "vs_inet", the ratio; tax, scale and cpu2 cells carry
+ * more keys: docs/benchmark.md).
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -64,18 +83,26 @@
 
 #include "common.h"
 
-enum { T_BULK, T_CONN, T_RR, T_TAX, T_SCALE, T_CPU2, NTEST };
-#define NGRID 3			/* bulk, conn, rr: the default table's tests */
+enum { T_BULK, T_CONN, T_RR, T_BULK4, T_FAT, T_TAX, T_SCALE, T_CPU2, NTEST };
+#define NGRID 5			/* bulk .. fat: the default table's tests */
+#define NTAX 3			/* bulk, conn, rr: what tax measures */
 enum { P_VETH, P_LO, NPATH };
 enum { F_INET, F_RUST };
 
-/* What one measurement is: K_BULK..K_RR are T_BULK..T_RR. */
-enum { K_BULK, K_CONN, K_RR, K_CPU2, K_GROW };
+/*
+ * What one measurement is: K_BULK..K_FAT are T_BULK..T_FAT. K_CPUMB is no
+ * measurement: how a "cpu ms/MB" value prints.
+ */
+enum { K_BULK, K_CONN, K_RR, K_BULK4, K_FAT, K_CPU2, K_GROW, K_CPUMB };
+_Static_assert((int)K_FAT == T_FAT && (int)K_BULK4 == T_BULK4,
+	       "a grid test is its measurement's kind");
 
 /* tax: the states Linux TCP is measured in. */
 enum { S_NONE, S_IDLE, S_HELD, NSTATE };
 
-static const char *const test_name[NTEST] = { "bulk", "conn", "rr", "tax", "scale", "cpu2" };
+static const char *const test_name[NTEST] = {
+	"bulk", "conn", "rr", "bulk4", "fat", "tax", "scale", "cpu2",
+};
 static const char *const path_name[NPATH] = { "veth", "lo" };
 static const char *const fam_name[2] = { "inet", "rust" };
 static const char *const state_name[NSTATE] = { "none", "idle", "held" };
@@ -114,9 +141,13 @@ static int npairs(int test)
 #define SCALE_PORT_RANGE "1024 65535"
 #define MEM_FLOOR_MIB 192	/* scale: stop growing under this much MemAvailable */
 #define NOFILE (1 << 18)	/* RLIMIT_NOFILE: scale holds 2 fds per connection */
+#define NFLOW 4			/* bulk4: its connections */
+#define FAT_BUF (4 << 20)	/* fat: SO_SNDBUF and SO_RCVBUF of both ends */
+#define FAT_DELAY_MS 20		/* fat: netem's delay, on the server's egress */
+#define FAT_LIMIT 10000		/* fat: netem's queue, packets */
 
 static struct {
-	long bulk_mib;
+	long bulk_mib, fat_mib;
 	int conn_cycles, rr_trips, reps, timeout;
 	int test_on[NTEST], path_on[NPATH];
 	int pin, settle_ms;
@@ -127,14 +158,29 @@ static struct {
 	int nsizes, grow_s;
 	int cycle, naddr;
 } opt = {
-	.bulk_mib = 256, .conn_cycles = 2000, .rr_trips = 5000, .reps = 3, .timeout = 60,
-	.test_on = { 1, 1, 1, 1, 0, 1 }, .path_on = { 1, 1 }, .pin = 1, .settle_ms = 300,
-	.fam_on = { 1, 1 }, .hold_l = 4, .hold_c = 100,
+	.bulk_mib = 256, .fat_mib = 64, .conn_cycles = 2000, .rr_trips = 5000, .reps = 3,
+	.timeout = 60, .test_on = { 1, 1, 1, 1, 1, 1, 0, 1 }, .path_on = { 1, 1 }, .pin = 1,
+	.settle_ms = 300, .fam_on = { 1, 1 }, .hold_l = 4, .hold_c = 100,
 	.sizes = { 0, 1000, 10000, 50000 }, .nsizes = 4, .grow_s = 300, .cycle = 1,
 	.naddr = 8,
 };
 
 static int family_of[2];
+
+/* Whether @test runs on path @p: fat's delay is on the veth, so veth only. */
+static int test_on_path(int test, int p)
+{
+	return opt.path_on[p] && (test != T_FAT || p == P_VETH);
+}
+
+/* Whether measurement @kind moves bytes (MB/s and cpu ms/MB). */
+static int is_bulk(int kind)
+{
+	return kind == K_BULK || kind == K_BULK4 || kind == K_FAT;
+}
+
+/* USER_HZ: the unit of /proc/stat's times. */
+static long clk_tck = 100;
 
 /* Where a measurement runs: client and server netns, server address. */
 struct path {
@@ -205,13 +251,16 @@ struct run {
 	struct path path;
 	int cfam, sfam, port;
 	int lfd;
-	long long bytes;	/* bulk */
+	long long bytes;	/* bulk, bulk4 (all four), fat */
+	int buf;		/* fat: SO_SNDBUF and SO_RCVBUF of both ends, or 0 */
+	long long cpu0;		/* bulk: the CPUs' busy ticks at t0 */
 	int count;		/* conn cycles, rr round trips (warm-up included) */
 	pthread_t srv;
 	/* Progress, for the deadline: */
 	volatile double t0;	/* start of the timed part, 0 before */
 	volatile double t_srv_end;
-	volatile long long done; /* bulk: bytes received; conn: cycles; rr: trips timed */
+	volatile long long done; /* bulk: bytes received (bulk4: by all four); conn:
+				  * cycles; rr: trips timed */
 	double *lat, sum;	/* rr: the round trips' times, µs, and their sum */
 	int last_fd;		/* conn: the server's last connection; rr: the server's one */
 	/* scale: where the series is */
@@ -338,6 +387,44 @@ static void rr_stats(struct run *r, long n, double v[2])
 }
 
 /*
+ * The busy time of all CPUs so far, in USER_HZ ticks: user + nice + system +
+ * irq + softirq of /proc/stat's "cpu" line (not idle, iowait, steal), or
+ * -1. Parsed by hand: the deadline handler calls it, and sscanf() is not
+ * async-signal-safe.
+ */
+static long long cpu_busy_ticks(void)
+{
+	long long v[7] = { 0 };
+	char buf[256], *p = buf + 4;
+
+	if (read_file("/proc/stat", buf, sizeof(buf)) || strncmp(buf, "cpu ", 4))
+		return -1;
+	for (int i = 0; i < 7; i++) {
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			v[i] = v[i] * 10 + *p++ - '0';
+	}
+	return v[0] + v[1] + v[2] + v[5] + v[6];
+}
+
+/*
+ * The CPU time all CPUs spent since r->cpu0 per MB (10^6 bytes) of @bytes
+ * moved, in ms; 0 when /proc/stat could not be read. Whatever ran counts
+ * (both ends, softirqs, the rest of the guest): the same for both families.
+ */
+static double cpu_ms_per_mb(const struct run *r, long long bytes)
+{
+	long long t = cpu_busy_ticks();
+
+	if (t < 0 || r->cpu0 < 0 || bytes <= 0)
+		return 0;
+	return (t - r->cpu0) * 1000.0 / clk_tck / (bytes / 1e6);
+}
+
+/*
  * SIGALRM: the time bound (-t). A measurement that made progress reports
  * its rate over what it did, marked partial; one that did not, ETIMEDOUT.
  * Only the client (main) thread takes it: the other threads block it.
@@ -354,12 +441,36 @@ static void on_deadline(int sig)
 	}
 	if (!r->t0 || done <= 0 || dt <= 0)
 		report_at(ETIMEDOUT, 0, 0, 0, "", -1);
-	if (r->kind == K_BULK)
-		report_at(0, done / dt / 1e6, dt, 1, "", -1);
+	if (is_bulk(r->kind))
+		report_at(0, done / dt / 1e6, cpu_ms_per_mb(r, done), 1, "", -1);
 	if (r->kind == K_CONN || r->kind == K_CPU2)
 		report_at(0, done / dt, dt, 1, "", -1);
 	rr_stats(r, done, v);
 	report_at(0, v[0], v[1], 1, "", -1);
+}
+
+/*
+ * fat: both buffers of socket @fd at r->buf, before listen() or connect():
+ * the window scale a SYN offers follows the receive buffer, and an
+ * accepted socket inherits the listener's. The *FORCE options (root) pass
+ * net.core.wmem_max and rmem_max (208 KiB), which are not per netns: no
+ * global sysctl to raise and restore. The kernel doubles the value for
+ * its overhead: Linux's window is about half of sk_rcvbuf, rust_tcp's
+ * send ring half of sk_sndbuf, so both can have r->buf in flight.
+ * Reports a failure.
+ */
+static void bufs_set(struct run *r, int fd)
+{
+	int err;
+
+	if (!r->buf)
+		return;
+	err = sockopt_set(fd, SOL_SOCKET, SO_SNDBUFFORCE, r->buf);
+	if (err)
+		fail("SO_SNDBUFFORCE", err);
+	err = sockopt_set(fd, SOL_SOCKET, SO_RCVBUFFORCE, r->buf);
+	if (err)
+		fail("SO_RCVBUFFORCE", err);
 }
 
 /* A listener on the run's port in the server netns. Reports a failure. */
@@ -375,6 +486,7 @@ static int listener_on(struct run *r, int backlog, int reuseport)
 	sockopt_set(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (reuseport && sockopt_set(fd, SOL_SOCKET, SO_REUSEPORT, 1))
 		fail("SO_REUSEPORT", 0);
+	bufs_set(r, fd);
 	err = bind_to(fd, r->bind_any ? "0.0.0.0" : r->path.saddr, r->port);
 	if (err)
 		fail("bind", err);
@@ -400,6 +512,7 @@ static int client_connected(struct run *r, long i)
 	fd = socket(r->cfam, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		fail_at("client socket", 0, i);
+	bufs_set(r, fd);
 	err = connect_to(fd, r->path.saddr, r->port);
 	if (err)
 		fail_at("connect", err, i);
@@ -491,26 +604,168 @@ static void *srv_bulk(void *arg)
 	return NULL;
 }
 
-static void measure_bulk(struct run *r, double v[2])
-{
-	static char buf[BULK_CHUNK];
-	long long left = r->bytes;
-	int fd;
+/*
+ * What the bulk clients send. Written (not left to the zero page, which
+ * every page of it would map, always in cache) before any client starts.
+ */
+static char bulk_buf[BULK_CHUNK];
 
-	memset(buf, 'x', sizeof(buf));
-	listener(r, 16);
-	server_start(r, srv_bulk);
-	fd = client_connected(r, -1);
-	r->t0 = now_s();
+/* Sends @bytes on @fd in BULK_CHUNK calls. Reports a failure. */
+static void send_bulk(int fd, long long bytes)
+{
+	long long left = bytes;
+
 	while (left) {
 		size_t n = left < BULK_CHUNK ? left : BULK_CHUNK;
 
-		xfer(fd, buf, n, 1, r->bytes - left);
+		xfer(fd, bulk_buf, n, 1, bytes - left);
 		left -= n;
 	}
+}
+
+/* v[0]: MB/s; v[1]: CPU ms per MB (cpu_ms_per_mb()). */
+static void measure_bulk(struct run *r, double v[2])
+{
+	int fd;
+
+	memset(bulk_buf, 'x', sizeof(bulk_buf));
+	listener(r, 16);
+	server_start(r, srv_bulk);
+	fd = client_connected(r, -1);
+	r->cpu0 = cpu_busy_ticks();
+	r->t0 = now_s();
+	send_bulk(fd, r->bytes);
 	pthread_join(r->srv, NULL);
+	v[1] = cpu_ms_per_mb(r, r->bytes);
 	v[0] = r->bytes / (r->t_srv_end - r->t0) / 1e6;
-	v[1] = r->t_srv_end - r->t0;
+}
+
+/* ---- bulk4 and fat ---------------------------------------------------------- */
+
+/* One of bulk4's connections: its two ends, each a thread. */
+struct flow {
+	struct run *r;
+	int k;			/* its client runs on CPU k % 2, its server on the other */
+	int cfd, sfd;
+	pthread_t cli, srv;
+	pthread_barrier_t *go;	/* the clients start together */
+	double t_end;		/* the server's last recv() */
+};
+
+/* bulk4's server: receives its share, counting it in r->done with the others'. */
+static void *srv_flow(void *arg)
+{
+	struct flow *f = arg;
+	struct run *r = f->r;
+	long long got = 0, want = r->bytes / NFLOW;
+	char *buf = malloc(BULK_RBUF);
+
+	pin_thread((f->k + 1) % 2);
+	if (!buf)
+		fail("malloc", ENOMEM);
+	while (got < want) {
+		ssize_t n = recv(f->sfd, buf, BULK_RBUF, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)	/* @iter: the bytes this connection received so far */
+			fail_at("recv", n ? 0 : ENODATA, got);
+		got += n;
+		__atomic_fetch_add(&r->done, n, __ATOMIC_RELAXED);
+	}
+	f->t_end = now_s();
+	return NULL;
+}
+
+/* bulk4's client: sends its share once all four are ready. */
+static void *cli_flow(void *arg)
+{
+	struct flow *f = arg;
+	struct run *r = f->r;
+
+	pin_thread(f->k % 2);
+	pthread_barrier_wait(f->go);
+	if (!f->k) {
+		r->cpu0 = cpu_busy_ticks();
+		r->t0 = now_s();
+	}
+	send_bulk(f->cfd, r->bytes / NFLOW);
+	return NULL;
+}
+
+/*
+ * bulk4: NFLOW connections, made and accepted one after the other (so
+ * that accept() k returns connect() k's), then sending r->bytes / NFLOW
+ * each at once. Connection k's client runs on CPU k % 2 and its server on
+ * the other CPU: each CPU runs two senders and two receivers, and the
+ * softirq work of the paths (done on the sending CPU) is spread alike.
+ * The rate is the aggregate, from the start to the last server's last
+ * recv(); v[1] the CPU ms per MB over all of it.
+ */
+static void measure_bulk4(struct run *r, double v[2])
+{
+	static struct flow f[NFLOW];
+	pthread_barrier_t go;
+	double end = 0;
+
+	memset(bulk_buf, 'x', sizeof(bulk_buf));
+	listener(r, 16);
+	pthread_barrier_init(&go, NULL, NFLOW);
+	for (int k = 0; k < NFLOW; k++) {
+		f[k] = (struct flow){ .r = r, .k = k, .go = &go };
+		f[k].cfd = client_connected(r, k);
+		f[k].sfd = accept_one(r->lfd, k);
+	}
+	for (int k = 0; k < NFLOW; k++) {
+		f[k].srv = thread_start(srv_flow, &f[k]);
+		if (k)
+			f[k].cli = thread_start(cli_flow, &f[k]);
+	}
+	cli_flow(&f[0]);	/* client 0: this thread, which takes SIGALRM */
+	for (int k = 0; k < NFLOW; k++) {
+		if (k)
+			pthread_join(f[k].cli, NULL);
+		pthread_join(f[k].srv, NULL);
+		if (f[k].t_end > end)
+			end = f[k].t_end;
+	}
+	v[1] = cpu_ms_per_mb(r, r->bytes);
+	v[0] = r->bytes / (end - r->t0) / 1e6;
+}
+
+/*
+ * fat's delay: netem on the server's veth, so on the ACKs (and the
+ * SYN-ACK); the data cross undelayed. Delaying the data instead would
+ * hold them in the sender's own qdisc, still charged to its socket, where
+ * TCP Small Queues (tcp_limit_output_bytes, 1 MiB) keeps Linux to about
+ * 1 MiB in flight whatever the window (the data_netem selftest, 20 ms on
+ * both sides, saw at most 744 segments): the round trip is 20 ms either
+ * way, and this way the window is what bounds what is in flight.
+ * Reports a failure to add it. Off: the netns goes with the child
+ * anyway; taken off so that nothing else ever finds it.
+ */
+static void netem(struct run *r, int on)
+{
+	int err;
+
+	if (netns_enter(r->path.ns_s))
+		fail("setns", 0);
+	if (!on) {
+		sh("tc qdisc del dev %s root", VETH_S);
+		return;
+	}
+	err = sh("tc qdisc add dev %s root netem delay %dms limit %d", VETH_S, FAT_DELAY_MS,
+		 FAT_LIMIT);
+	if (err)
+		fail("tc qdisc add netem", err == 127 ? ENOENT : EIO);
+}
+
+/* fat: bulk over the delayed veth, both ends' buffers at FAT_BUF (r->buf). */
+static void measure_fat(struct run *r, double v[2])
+{
+	netem(r, 1);
+	measure_bulk(r, v);
+	netem(r, 0);
 }
 
 /*
@@ -1092,7 +1347,8 @@ static void __attribute__((noreturn)) child(const struct job *j)
 	r = (struct run){
 		.kind = j->kind, .cfam = family_of[j->pr.c], .sfam = family_of[j->pr.s],
 		.port = j->port, .lfd = -1, .lfd2 = -1, .last_fd = -1,
-		.bytes = opt.bulk_mib << 20, .cpus = j->cpus,
+		.bytes = (j->kind == K_FAT ? opt.fat_mib : opt.bulk_mib) << 20,
+		.buf = j->kind == K_FAT ? FAT_BUF : 0, .cpu0 = -1, .cpus = j->cpus,
 		.count = j->kind == K_CONN ? opt.conn_cycles : j->kind == K_CPU2 ?
 			 2 * opt.conn_cycles : opt.rr_trips + RR_WARMUP,
 	};
@@ -1122,6 +1378,12 @@ static void __attribute__((noreturn)) child(const struct job *j)
 		break;
 	case K_RR:
 		measure_rr(&r, v);
+		break;
+	case K_BULK4:
+		measure_bulk4(&r, v);
+		break;
+	case K_FAT:
+		measure_fat(&r, v);
 		break;
 	case K_CPU2:
 		measure_cpu2(&r, v);
@@ -1226,7 +1488,7 @@ struct cell {
 };
 
 static struct cell cells[NGRID][NPATH][NPAIR];
-static struct cell tax[NGRID][NPATH][NSTATE];
+static struct cell tax[NTAX][NPATH][NSTATE];
 static struct cell cpu2[NPATH][NSAME][2];
 static struct {
 	struct res grow;
@@ -1302,7 +1564,8 @@ static double cell_ratio(const struct cell *a, const struct cell *b, int m)
 
 static void fmt_value(char *buf, size_t size, int kind, double v)
 {
-	snprintf(buf, size, kind == K_CONN || kind == K_CPU2 ? "%.0f" : "%.1f", v);
+	snprintf(buf, size, kind == K_CONN || kind == K_CPU2 ? "%.0f" : kind == K_CPUMB ? "%.2f" :
+		 "%.1f", v);
 }
 
 /* Whether a cell shown had a run the time bound ended (marked "*"). */
@@ -1378,23 +1641,29 @@ static void fmt_cell_ratio(char *buf, size_t size, int kind, const struct cell *
 }
 
 struct row {
-	int test, metric;
+	int test, metric;	/* metric: which of a result's values */
 	const char *label, *unit;
+	const char *json;	/* the metric's name in BENCH lines */
 };
 
+/* tax shows the rows of its tests (test < NTAX) too. */
 static const struct row rows[] = {
-	{ T_BULK, 0, "bulk", "MB/s" },
-	{ T_CONN, 0, "conn", "conn/s" },
-	{ T_RR, 0, "rr mean", "us" },
-	{ T_RR, 1, "rr p99", "us" },
+	{ T_BULK, 0, "bulk", "MB/s", "MB/s" },
+	{ T_BULK, 1, "bulk cpu", "ms/MB", "cpu_ms/MB" },
+	{ T_CONN, 0, "conn", "conn/s", "conn/s" },
+	{ T_RR, 0, "rr mean", "us", "mean_us" },
+	{ T_RR, 1, "rr p99", "us", "p99_us" },
+	{ T_BULK4, 0, "bulk4", "MB/s", "MB/s" },
+	{ T_BULK4, 1, "bulk4 cpu", "ms/MB", "cpu_ms/MB" },
+	{ T_FAT, 0, "fat", "MB/s", "MB/s" },
+	{ T_FAT, 1, "fat cpu", "ms/MB", "cpu_ms/MB" },
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-static const char *metric_name(const struct row *w, char *buf, size_t size)
+/* How a row's values print: as its test's, or as CPU ms per MB. */
+static int row_kind(const struct row *w)
 {
-	snprintf(buf, size, "%s%s%s", w->test == T_RR ? w->label + 3 : "",
-		 w->test == T_RR ? "_" : "", w->unit);
-	return buf;
+	return is_bulk(w->test) && w->metric == 1 ? K_CPUMB : w->test;
 }
 
 static void print_table(void)
@@ -1413,22 +1682,37 @@ static void print_table(void)
 		if (!opt.test_on[w->test])
 			continue;
 		for (int p = 0; p < NPATH; p++) {
+			const struct cell *c = cells[w->test][p];
 			char label[32];
 
-			if (!opt.path_on[p])
+			if (!test_on_path(w->test, p))
 				continue;
 			snprintf(label, sizeof(label), "%s %s", w->label, w->unit);
 			printf("%-16s %-5s", label, path_name[p]);
 			for (int k = 0; k < NPAIR; k++) {
 				char buf[64] = "-";
 
-				if (k < npairs(w->test))
-					fmt_cell(buf, sizeof(buf), w->test, &cells[w->test][p][k], w->metric);
+				if (k >= npairs(w->test))
+					;
+				else if (k)
+					fmt_cell_ratio(buf, sizeof(buf), row_kind(w), &c[k], &c[0],
+						       w->metric);
+				else
+					fmt_cell(buf, sizeof(buf), row_kind(w), &c[k], w->metric);
 				printf(" %-22s", buf);
 			}
 			printf("\n");
 		}
 	}
+	printf("(xN: the median over inet>inet's on the same path; cpu ms/MB: the busy time of\n"
+	       "all CPUs over the timed part (/proc/stat) per 10^6 bytes moved");
+	if (opt.test_on[T_BULK4])
+		printf(";\nbulk4: %d connections of %g MiB at once, the aggregate", NFLOW,
+		       (double)opt.bulk_mib / NFLOW);
+	if (opt.test_on[T_FAT])
+		printf(";\nfat: %ld MiB over veth, %d ms of delay on the ACKs, "
+		       "SO_SNDBUF/SO_RCVBUF %d MiB", opt.fat_mib, FAT_DELAY_MS, FAT_BUF >> 20);
+	printf(")\n");
 }
 
 static void print_tax(void)
@@ -1441,7 +1725,7 @@ static void print_tax(void)
 	for (size_t i = 0; i < NROWS; i++) {
 		const struct row *w = &rows[i];
 
-		for (int p = 0; p < NPATH; p++) {
+		for (int p = 0; w->test < NTAX && p < NPATH; p++) {
 			const struct cell *c = tax[w->test][p];
 			char label[32], v[NSTATE][64], qi[16], qh[16];
 
@@ -1449,7 +1733,7 @@ static void print_tax(void)
 				continue;
 			snprintf(label, sizeof(label), "%s %s", w->label, w->unit);
 			for (int s = 0; s < NSTATE; s++)
-				fmt_cell_spread(v[s], sizeof(v[s]), w->test, &c[s], w->metric);
+				fmt_cell_spread(v[s], sizeof(v[s]), row_kind(w), &c[s], w->metric);
 			fmt_ratio(qi, sizeof(qi), &c[S_IDLE], &c[S_NONE], w->metric);
 			fmt_ratio(qh, sizeof(qh), &c[S_HELD], &c[S_NONE], w->metric);
 			printf("%-16s %-5s %-18s %-18s %-18s %-10s %-10s\n", label, path_name[p],
@@ -1457,7 +1741,7 @@ static void print_tax(void)
 		}
 	}
 	printf("(medians of %d runs, ± half their range; goal: held/none within 3%%, x0.97 or\n"
-	       "more for MB/s and conn/s, x1.03 or less for us)\n", opt.reps);
+	       "more for MB/s and conn/s, x1.03 or less for us and ms/MB)\n", opt.reps);
 }
 
 static void print_cpu2(void)
@@ -1588,22 +1872,24 @@ static void print_ratio(const char *key, const struct cell *a, const struct cell
 
 static void print_machine(void)
 {
-	char metric[32];
-
 	for (size_t i = 0; i < NROWS; i++) {
 		const struct row *w = &rows[i];
 
 		if (!opt.test_on[w->test])
 			continue;
 		for (int p = 0; p < NPATH; p++) {
-			if (!opt.path_on[p])
+			const struct cell *c = cells[w->test][p];
+
+			if (!test_on_path(w->test, p))
 				continue;
 			for (int k = 0; k < npairs(w->test); k++) {
 				printf("BENCH {\"test\":\"%s\",\"path\":\"%s\",\"client\":\"%s\",\"server\":\"%s\","
 				       "\"metric\":\"%s\",",
 				       test_name[w->test], path_name[p], fam_name[pairings[k].c],
-				       fam_name[pairings[k].s], metric_name(w, metric, sizeof(metric)));
-				print_runs(&cells[w->test][p][k], w->metric);
+				       fam_name[pairings[k].s], w->json);
+				print_runs(&c[k], w->metric);
+				if (k)
+					print_ratio("vs_inet", &c[k], &c[0], w->metric);
 				printf("}\n");
 			}
 		}
@@ -1611,7 +1897,7 @@ static void print_machine(void)
 	for (size_t i = 0; opt.test_on[T_TAX] && i < NROWS; i++) {
 		const struct row *w = &rows[i];
 
-		for (int p = 0; p < NPATH; p++) {
+		for (int p = 0; w->test < NTAX && p < NPATH; p++) {
 			if (!opt.path_on[p])
 				continue;
 			for (int s = 0; s < NSTATE; s++) {
@@ -1619,8 +1905,7 @@ static void print_machine(void)
 
 				printf("BENCH {\"test\":\"tax\",\"sub\":\"%s\",\"path\":\"%s\",\"client\":\"inet\","
 				       "\"server\":\"inet\",\"state\":\"%s\",\"metric\":\"%s\",",
-				       test_name[w->test], path_name[p], state_name[s],
-				       metric_name(w, metric, sizeof(metric)));
+				       test_name[w->test], path_name[p], state_name[s], w->json);
 				print_runs(&c[s], w->metric);
 				if (s != S_NONE)
 					print_ratio("vs_none", &c[s], &c[S_NONE], w->metric);
@@ -1703,16 +1988,22 @@ static void progress(const char *head, const struct res *r, double t0)
 		if (r->what[0] && r->iter >= 0)
 			snprintf(v + l, sizeof(v) - l, " #%ld", r->iter);
 	} else {
-		fmt_value(v, sizeof(v), kind, r->v[0]);
-		if (kind == K_RR) {
-			size_t l = strlen(v);
+		size_t l;
 
+		fmt_value(v, sizeof(v), kind, r->v[0]);
+		l = strlen(v);
+		if (kind == K_RR) {
 			snprintf(v + l, sizeof(v) - l, " / ");
 			fmt_value(v + l + 3, sizeof(v) - l - 3, kind, r->v[1]);
+			l = strlen(v);
+			snprintf(v + l, sizeof(v) - l, " us mean / p99");
+		} else if (is_bulk(kind)) {
+			snprintf(v + l, sizeof(v) - l, " MB/s, %.2f cpu ms/MB", r->v[1]);
+		} else {
+			snprintf(v + l, sizeof(v) - l, " conn/s");
 		}
 	}
-	fprintf(stderr, "# %s: %s%s%s (%.1f s)\n", head, v,
-		r->err ? "" : kind == K_BULK ? " MB/s" : kind == K_RR ? " us mean / p99" : " conn/s",
+	fprintf(stderr, "# %s: %s%s (%.1f s)\n", head, v,
 		!r->err && r->partial ? ", partial: time bound" : "", now_s() - t0);
 }
 
@@ -1740,14 +2031,19 @@ static void measure(const struct job *j, struct res *out, const char *head)
 		msleep(opt.settle_ms);
 }
 
+/* The default table's tests, interleaved; what each took on stderr. */
 static void run_grid(void)
 {
+	double spent[NGRID] = { 0 };
+
 	for (int rep = 0; rep < opt.reps; rep++) {
 		for (int t = 0; t < NGRID; t++) {
+			double t0 = now_s();
+
 			if (!opt.test_on[t])
 				continue;
 			for (int p = 0; p < NPATH; p++) {
-				if (!opt.path_on[p])
+				if (!test_on_path(t, p))
 					continue;
 				for (int i = 0; i < npairs(t); i++) {
 					int k = rep % 2 ? npairs(t) - 1 - i : i;
@@ -1759,14 +2055,18 @@ static void run_grid(void)
 						cells[t][p][k].run[rep].err = ESKIPPED;
 						continue;
 					}
-					snprintf(head, sizeof(head), "rep %d/%d %-4s %-4s %s>%s", rep + 1,
+					snprintf(head, sizeof(head), "rep %d/%d %-5s %-4s %s>%s", rep + 1,
 						 opt.reps, test_name[t], path_name[p], fam_name[pr->c],
 						 fam_name[pr->s]);
 					measure(&j, &cells[t][p][k].run[rep], head);
 				}
 			}
+			spent[t] += now_s() - t0;
 		}
 	}
+	for (int t = 0; t < NGRID; t++)
+		if (opt.test_on[t])
+			fprintf(stderr, "# %s: %.0f s\n", test_name[t], spent[t]);
 }
 
 /*
@@ -1780,7 +2080,7 @@ static void warm_up(int s)
 	static const struct pairing ii = { F_INET, F_INET };
 	struct res dummy;
 
-	for (int t = 0; t < NGRID; t++) {
+	for (int t = 0; t < NTAX; t++) {
 		for (int p = 0; p < NPATH; p++) {
 			struct job j = { .kind = t, .path = p, .pr = ii, .port = port++,
 					 .held = s == S_HELD };
@@ -1817,7 +2117,7 @@ static void run_tax_rep(int rep, int s0, int s1, int loaded)
 {
 	static const struct pairing ii = { F_INET, F_INET };
 
-	for (int t = 0; t < NGRID; t++) {
+	for (int t = 0; t < NTAX; t++) {
 		for (int p = 0; p < NPATH; p++) {
 			if (!opt.path_on[p])
 				continue;
@@ -2047,20 +2347,24 @@ static int parse_sizes(const char *arg)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench [-s MiB] [-c cycles] [-n trips] [-r reps] [-t seconds] [-w ms]\n"
-		"             [-T tests] [-P veth,lo] [-F inet,rust] [-U] [-m rust_tcp.ko] [-L]\n"
-		"             [-H listeners,conns] [-N sizes] [-G seconds] [-A addresses]\n"
-		"  -s  bulk: MiB sent per connection (default %ld)\n"
+		"usage: bench [-s MiB] [-f MiB] [-c cycles] [-n trips] [-r reps] [-t seconds]\n"
+		"             [-w ms] [-T tests] [-P veth,lo] [-F inet,rust] [-U]\n"
+		"             [-m rust_tcp.ko] [-L] [-H listeners,conns] [-N sizes] [-G seconds]\n"
+		"             [-A addresses]\n"
+		"  -s  bulk: MiB sent per connection (default %ld); bulk4 splits them over\n"
+		"      its %d connections\n"
+		"  -f  fat: MiB sent (default %ld)\n"
 		"  -c  conn: connect/accept/close cycles (default %d; cpu2 makes twice as many)\n"
 		"  -n  rr: measured 1-byte round trips (default %d, plus %d warm-up)\n"
 		"  -r  repetitions, median reported (default %d, at most %d)\n"
 		"  -t  time bound of one measurement, seconds (default %d)\n"
 		"  -w  pause after each successful measurement, ms, while its namespaces\n"
 		"      go (default %d)\n"
-		"  -T  tests to run, of bulk,conn,rr,tax,scale,cpu2 or all (default\n"
-		"      bulk,conn,rr,tax,cpu2); -P paths to run on; -F families: a pairing\n"
-		"      runs if both its ends are listed (the others show \"skipped\")\n"
-		"  -U  do not pin the client to CPU 0 and the server to CPU 1 (cpu2 always pins)\n"
+		"  -T  tests to run, of bulk,conn,rr,bulk4,fat,tax,scale,cpu2 or all (default\n"
+		"      all but scale); -P paths to run on (fat: veth only); -F families: a\n"
+		"      pairing runs if both its ends are listed (the others show \"skipped\")\n"
+		"  -U  do not pin the client to CPU 0 and the server to CPU 1 (bulk4: clients\n"
+		"      and servers of its connections to either CPU; cpu2 always pins)\n"
 		"  -m  load this rust_tcp.ko (finit_module) when needed: after tax's first\n"
 		"      \"none\" runs; tax unloads and reloads it between its repetitions\n"
 		"  -L  tax: all \"none\" runs first, then one insmod (no rmmod)\n"
@@ -2068,8 +2372,8 @@ static void usage(void)
 		"  -N  scale: held connections at each step, ascending (default 0,1k,10k,50k)\n"
 		"  -G  scale: time bound of growing them, per series, seconds (default %d)\n"
 		"  -A  scale: server addresses the held connections spread over (default %d)\n",
-		opt.bulk_mib, opt.conn_cycles, opt.rr_trips, RR_WARMUP, opt.reps, MAXREP, opt.timeout,
-		opt.settle_ms, opt.hold_l, opt.hold_c, opt.grow_s, opt.naddr);
+		opt.bulk_mib, NFLOW, opt.fat_mib, opt.conn_cycles, opt.rr_trips, RR_WARMUP, opt.reps,
+		MAXREP, opt.timeout, opt.settle_ms, opt.hold_l, opt.hold_c, opt.grow_s, opt.naddr);
 	exit(2);
 }
 
@@ -2203,9 +2507,10 @@ int main(int argc, char **argv)
 	double start = now_s(), t;
 	int ch, err;
 
-	while ((ch = getopt(argc, argv, "s:c:n:r:t:w:T:P:F:Um:LH:N:G:A:h")) != -1) {
+	while ((ch = getopt(argc, argv, "s:f:c:n:r:t:w:T:P:F:Um:LH:N:G:A:h")) != -1) {
 		switch (ch) {
 		case 's': opt.bulk_mib = atol(optarg); break;
+		case 'f': opt.fat_mib = atol(optarg); break;
 		case 'c': opt.conn_cycles = atoi(optarg); break;
 		case 'n': opt.rr_trips = atoi(optarg); break;
 		case 'r': opt.reps = atoi(optarg); break;
@@ -2227,14 +2532,16 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (opt.bulk_mib < 1 || opt.conn_cycles < 1 || opt.rr_trips < 1 || opt.reps < 1 ||
-	    opt.reps > MAXREP || opt.timeout < 1 || opt.settle_ms < 0 || opt.hold_l < 1 ||
-	    opt.hold_l > MAXHOLDL || opt.hold_c < 0 || opt.grow_s < 1 || opt.naddr < 1 ||
-	    opt.naddr > MAXADDR || optind != argc)
+	if (opt.bulk_mib < 1 || opt.fat_mib < 1 || opt.conn_cycles < 1 || opt.rr_trips < 1 ||
+	    opt.reps < 1 || opt.reps > MAXREP || opt.timeout < 1 || opt.settle_ms < 0 ||
+	    opt.hold_l < 1 || opt.hold_l > MAXHOLDL || opt.hold_c < 0 || opt.grow_s < 1 ||
+	    opt.naddr < 1 || opt.naddr > MAXADDR || optind != argc)
 		usage();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	raise_limits();
+	if (sysconf(_SC_CLK_TCK) > 0)
+		clk_tck = sysconf(_SC_CLK_TCK);
 	family_of[F_INET] = AF_INET;
 	family_of[F_RUST] = rust_tcp_family();
 	err = probe_paths();
@@ -2247,8 +2554,9 @@ int main(int argc, char **argv)
 	uname(&u);
 	printf("# rust_tcp bench: kernel %s %s, %ld CPUs, %ld MiB available\n", u.release, u.version,
 	       sysconf(_SC_NPROCESSORS_ONLN), mem_avail_kb() / 1024);
-	printf("# bulk %ld MiB, conn %d cycles, rr %d round trips; %d repetitions, median; "
-	       "%s; client>server\n", opt.bulk_mib, opt.conn_cycles, opt.rr_trips, opt.reps,
+	printf("# bulk %ld MiB, conn %d cycles, rr %d round trips, bulk4 %d x %g MiB, fat %ld MiB; "
+	       "%d repetitions, median; %s; client>server\n", opt.bulk_mib, opt.conn_cycles,
+	       opt.rr_trips, NFLOW, (double)opt.bulk_mib / NFLOW, opt.fat_mib, opt.reps,
 	       opt.pin ? "client on CPU 0, server on CPU 1" : "not pinned");
 	printf("# rust_tcp %s at the start%s\n", loaded ? "loaded" : "not loaded",
 	       opt.module && !loaded ? "; -m loads it after tax's \"none\" state" : "");
@@ -2259,7 +2567,7 @@ int main(int argc, char **argv)
 	printf("# rust_tcp family %d (%s)\n", family_of[F_RUST], loaded ? "loaded" : "NOT loaded");
 	t = now_s();
 	run_grid();
-	fprintf(stderr, "# bulk, conn, rr: %.0f s\n", now_s() - t);
+	fprintf(stderr, "# the default table's tests: %.0f s\n", now_s() - t);
 	if (opt.test_on[T_CPU2]) {
 		t = now_s();
 		run_cpu2();
@@ -2271,8 +2579,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "# scale: %.0f s\n", now_s() - t);
 	}
 
-	if (opt.test_on[T_BULK] || opt.test_on[T_CONN] || opt.test_on[T_RR])
-		print_table();
+	for (int i = 0; i < NGRID; i++) {
+		if (opt.test_on[i]) {
+			print_table();
+			break;
+		}
+	}
 	if (opt.test_on[T_TAX])
 		print_tax();
 	if (opt.test_on[T_CPU2])

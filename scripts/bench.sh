@@ -77,9 +77,10 @@ sampler=$!
 trap 'kill "$sampler" 2>/dev/null || true' EXIT
 
 # The guest's time bound: every measurement hanging until its own bound
-# (-t, 60 s) would take 42 of them (14 rust_tcp measurements, 3 times),
-# plus tax and cpu2's 30; scale's four series at most 4 x (300 + 75) s.
-export RUST_TCP_VM_TIMEOUT="${RUST_TCP_VM_TIMEOUT:-7200}"
+# (-t, 60 s) would take 69 of them (23 rust_tcp measurements of the
+# default table, bulk4 and fat included, 3 times), plus tax and cpu2's 30;
+# scale's four series at most 4 x (300 + 75) s.
+export RUST_TCP_VM_TIMEOUT="${RUST_TCP_VM_TIMEOUT:-9000}"
 start=$(date +%s)
 set +e
 ./scripts/vm.sh --flavour perf --no-load -- \
