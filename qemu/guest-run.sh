@@ -31,12 +31,16 @@ echo "rust_tcp-guest: end: status $status"
 # command that just closed many connections leaves their netns exiting
 # (cleanup_net runs later, on a workqueue) and orphans finishing their
 # close: the module is rightly in use until they are gone, so unloading
-# is retried for up to 30 s; a sock still there then has leaked.
+# is retried. An orphan whose FIN goes unanswered (its peer's netns is
+# gone, as after the benchmark's cpu2) retransmits it as Linux's orphans
+# do: tcp_orphan_retries' 8 backoffs from a 200 ms RTO, 102.2 s of
+# retries checked when the timer fires, so it dies some 205 s after its
+# close. Hence up to 240 s; a sock still there then has leaked.
 if grep -q '^rust_tcp ' /proc/modules; then
 	tries=0
 	until rmmod rust_tcp 2>/dev/null; do
 		tries=$((tries + 1))
-		if [ $tries -ge 30 ]; then
+		if [ $tries -ge 240 ]; then
 			rmmod rust_tcp
 			echo "rust_tcp-guest: rmmod failed (refcount $(cat /sys/module/rust_tcp/refcnt))"
 			[ $status -eq 0 ] && status=124
@@ -44,7 +48,7 @@ if grep -q '^rust_tcp ' /proc/modules; then
 		fi
 		sleep 1
 	done
-	[ $tries -gt 0 ] && [ $tries -lt 30 ] && echo "rust_tcp-guest: unloaded after ${tries} s"
+	[ $tries -gt 0 ] && [ $tries -lt 240 ] && echo "rust_tcp-guest: unloaded after ${tries} s"
 fi
 if [ -w $kmemleak ]; then
 	sleep 6   # kmemleak ignores objects younger than 5 s

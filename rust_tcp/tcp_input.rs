@@ -130,6 +130,11 @@ fn active_open_rcv(net: &NetNs, sk: &TcpSk, seg: &TcpSegment<'_>) {
             return;
         };
         if matches!(after, After::Established) {
+            // The SYN timer stops before the state is published, under
+            // the lock: a writer that sees ESTABLISHED may at once arm
+            // this timer for its data or FIN, which a later stop would
+            // cancel.
+            sk.stop_timer(&sk.data().retrans_timer);
             sk.set_state(TCP_ESTABLISHED);
         }
         after
@@ -137,7 +142,6 @@ fn active_open_rcv(net: &NetNs, sk: &TcpSk, seg: &TcpSegment<'_>) {
     match after {
         After::Nothing => (),
         After::Established => {
-            sk.stop_timer(&sk.data().retrans_timer);
             sk.state_change();
         }
         After::Done(err) => tcp_done(sk, Some(err)),
