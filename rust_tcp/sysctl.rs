@@ -63,7 +63,7 @@ pub(crate) fn conn_sysctls(net: &NetNs) -> ConnSysctls {
 
 /// `tcp_full_space()` of a sock: its receive buffer as window.
 pub(crate) fn full_space(sk: &TcpSk) -> i32 {
-    tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, sk.rcvbuf())
+    win_from_space(u32::try_from(sk.rcvbuf()).unwrap_or(0))
 }
 
 /// The window a receive buffer of `space` bytes backs.

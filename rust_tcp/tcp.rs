@@ -165,7 +165,7 @@ pub(crate) fn conn_init(sk: &TcpSk, i: &mut TcpInner, init: &ChildInit, pmtu: u3
     // can round up to one scale unit past the space.
     let rcvbuf = u32::try_from(sk.rcvbuf()).unwrap_or(0).max(8192);
     let rcvbuf_max = (sk.userlocks() & SOCK_RCVBUF_LOCK == 0 && net.sysctl(Sysctl::RUST_TCP_SYSCTL_MODERATE_RCVBUF) != 0)
-        .then(|| (net.sysctl(Sysctl::RUST_TCP_SYSCTL_RMEM_MAX_TCP).max(0) as u32).clamp(rcvbuf, RCV_BUF_MAX));
+        .then(|| (net.sysctl(Sysctl::RUST_TCP_SYSCTL_RMEM_MAX_TCP).max(0) as u32).min(RCV_BUF_MAX).max(rcvbuf));
     let max_space = crate::sysctl::win_from_space(rcvbuf_max.unwrap_or(rcvbuf));
     let rcv_bytes = max_space as usize + (1usize << init.rcv_wscale.min(14)) + 4096;
     // A locked SO_SNDBUF is the limit (half of it: the doubled value
