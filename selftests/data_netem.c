@@ -241,6 +241,93 @@ TEST_F_TIMEOUT(netem, three_flows_16m, TIMEOUT)
 	run_flows(_metadata, self, variant, flows);
 }
 
+/* netem's 20 ms on both veth ends, queues long enough not to drop: -1 if tc failed. */
+static int delay_both_ways(struct two_hosts *h)
+{
+	if (netns_enter(h->ns_c) || sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_C))
+		return -1;
+	if (netns_enter(h->ns_s) || sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_S))
+		return -1;
+	return 0;
+}
+
+/* The byte at offset @i of the one-way streams below. */
+static char fat_byte(uint64_t i)
+{
+	return (char)(i * 131 >> 7);
+}
+
+/* A child that sends @total bytes of fat_byte() on @c (1 MiB per send()); its pid. */
+static pid_t fat_sender(int c, int s, uint64_t total)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		static char out[1 << 20];
+		uint64_t sent = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(s);
+		while (sent < total) {
+			for (size_t i = 0; i < sizeof(out); i++)
+				out[i] = fat_byte(sent + i);
+			if (send(c, out, sizeof(out), 0) != sizeof(out))
+				_exit(1);
+			sent += sizeof(out);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * Reads up to @total bytes from @s, each checked against fat_byte(), calling
+ * @tick (if any) after every recv(): the bytes that arrived in order.
+ */
+static uint64_t fat_receive(int s, uint64_t total, void (*tick)(void *), void *arg)
+{
+	static char buf[256 << 10];
+	uint64_t got = 0;
+
+	while (got < total) {
+		ssize_t n = recv(s, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != fat_byte(got + i)) {
+				ksft_print_msg("byte %llu differs\n", (unsigned long long)(got + i));
+				return got + i;
+			}
+		got += n;
+		if (tick)
+			tick(arg);
+	}
+	return got;
+}
+
+/* long_fat_path_fills' sampler: the sender's largest tcpi_unacked, every 5 ms. */
+struct unacked_max {
+	int fd;
+	double last;
+	unsigned int max_unacked, mss;
+};
+
+static void sample_unacked(void *arg)
+{
+	struct unacked_max *u = arg;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (now_s() - u->last <= 0.005)
+		return;
+	u->last = now_s();
+	if (!getsockopt(u->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) && ti.tcpi_unacked > u->max_unacked) {
+		u->max_unacked = ti.tcpi_unacked;
+		u->mss = ti.tcpi_snd_mss;
+	}
+}
+
 /*
  * A long fat path: 20 ms of delay each way (RTT 40 ms), no loss, netem's
  * queue made long enough not to drop. The variant's client sends 32 MiB
@@ -254,81 +341,33 @@ TEST_F_TIMEOUT(netem, three_flows_16m, TIMEOUT)
  */
 TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
 {
-	static char buf[256 << 10];
 	int fam = variant->rust ? rust_tcp_family() : AF_INET;
-	uint64_t total = 32ull << 20, got = 0, max_bytes = 0;
-	unsigned int max_unacked = 0, mss = 0;
-	double last = 0, t0;
+	uint64_t total = 32ull << 20, got;
+	struct unacked_max u = { 0 };
+	struct tcp_info ti = { 0 };
+	socklen_t len = sizeof(ti);
 	int c, s, st;
+	double t0;
 	pid_t pid;
 
 	ASSERT_EQ(0, pair_connect(self->h.ns_c, fam, self->h.ns_s, AF_INET, SERVER_ADDR, PORT + 10,
 				  STALL, &c, &s));
-	ASSERT_EQ(0, netns_enter(self->h.ns_c));
-	ASSERT_EQ(0, sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_C));
-	ASSERT_EQ(0, netns_enter(self->h.ns_s));
-	ASSERT_EQ(0, sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_S));
+	ASSERT_EQ(0, delay_both_ways(&self->h));
 	t0 = now_s();
-	pid = fork();
+	pid = fat_sender(c, s, total);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		static char out[1 << 20];
-		uint64_t sent = 0;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(s);
-		while (sent < total) {
-			for (size_t i = 0; i < sizeof(out); i++)
-				out[i] = (char)((sent + i) * 131 >> 7);
-			if (send(c, out, sizeof(out), 0) != sizeof(out))
-				_exit(1);
-			sent += sizeof(out);
-		}
-		_exit(0);
-	}
-	while (got < total) {
-		ssize_t n = recv(s, buf, sizeof(buf), 0);
-
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != (char)((got + i) * 131 >> 7)) {
-				TH_LOG("byte %llu differs", (unsigned long long)(got + i));
-				n = -1;
-				break;
-			}
-		if (n < 0)
-			break;
-		got += n;
-		if (now_s() - last > 0.005) {
-			struct tcp_info ti;
-			socklen_t len = sizeof(ti);
-
-			last = now_s();
-			if (!getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
-			    ti.tcpi_unacked > max_unacked) {
-				max_unacked = ti.tcpi_unacked;
-				mss = ti.tcpi_snd_mss;
-				max_bytes = (uint64_t)max_unacked * mss;
-			}
-		}
-	}
+	u.fd = c;
+	got = fat_receive(s, total, sample_unacked, &u);
 	EXPECT_EQ(total, got);
 	EXPECT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, st);
-	{
-		struct tcp_info ti = { 0 };
-		socklen_t len = sizeof(ti);
-
-		getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len);
-		ksft_print_msg("32 MiB in %.1f s, at most %u segments of %u bytes unacknowledged; "
-			       "sender: %u retransmitted, cwnd %u, ssthresh %u, rtt %u us\n",
-			       now_s() - t0, max_unacked, mss, ti.tcpi_total_retrans,
-			       ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh,
-			       ti.tcpi_rtt);
-	}
+	getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	ksft_print_msg("32 MiB in %.1f s, at most %u segments of %u bytes unacknowledged; "
+		       "sender: %u retransmitted, cwnd %u, ssthresh %u, rtt %u us\n",
+		       now_s() - t0, u.max_unacked, u.mss, ti.tcpi_total_retrans,
+		       ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh, ti.tcpi_rtt);
 	if (variant->rust)
-		EXPECT_LT(740000, max_bytes);
+		EXPECT_LT(740000, (uint64_t)u.max_unacked * u.mss);
 	close(c);
 	close(s);
 }
@@ -349,9 +388,8 @@ TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
  */
 TEST_F_TIMEOUT(netem, receive_buffer_autotunes, TIMEOUT)
 {
-	static char buf[256 << 10];
 	int fam = variant->rust ? rust_tcp_family() : AF_INET;
-	uint64_t total = 16ull << 20, got = 0;
+	uint64_t total = 16ull << 20, got;
 	int c, s, st, rcvbuf0, rcvbuf;
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -361,43 +399,11 @@ TEST_F_TIMEOUT(netem, receive_buffer_autotunes, TIMEOUT)
 	ASSERT_EQ(0, pair_connect(self->h.ns_c, AF_INET, self->h.ns_s, fam, SERVER_ADDR, PORT + 11,
 				  STALL, &c, &s));
 	rcvbuf0 = sockopt_get(s, SOL_SOCKET, SO_RCVBUF);
-	ASSERT_EQ(0, netns_enter(self->h.ns_c));
-	ASSERT_EQ(0, sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_C));
-	ASSERT_EQ(0, netns_enter(self->h.ns_s));
-	ASSERT_EQ(0, sh("tc qdisc add dev %s root netem delay 20ms limit 100000", VETH_S));
+	ASSERT_EQ(0, delay_both_ways(&self->h));
 	t0 = now_s();
-	pid = fork();
+	pid = fat_sender(c, s, total);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		static char out[1 << 20];
-		uint64_t sent = 0;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(s);
-		while (sent < total) {
-			for (size_t i = 0; i < sizeof(out); i++)
-				out[i] = (char)((sent + i) * 131 >> 7);
-			if (send(c, out, sizeof(out), 0) != sizeof(out))
-				_exit(1);
-			sent += sizeof(out);
-		}
-		_exit(0);
-	}
-	while (got < total) {
-		ssize_t n = recv(s, buf, sizeof(buf), 0);
-
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != (char)((got + i) * 131 >> 7)) {
-				TH_LOG("byte %llu differs", (unsigned long long)(got + i));
-				n = -1;
-				break;
-			}
-		if (n < 0)
-			break;
-		got += n;
-	}
+	got = fat_receive(s, total, NULL, NULL);
 	dt = now_s() - t0;
 	rcvbuf = sockopt_get(s, SOL_SOCKET, SO_RCVBUF);
 	ASSERT_EQ(0, getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len));
