@@ -381,8 +381,12 @@ TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
  * (SO_RCVBUF), the window's growth limit (tcpi_rcv_ssthresh) too,
  * tcpi_rcv_space (what it read in a round trip) must pass 256 KiB, and
  * tcpi_rcv_rtt must be a round trip of this path as the timestamps show
- * it: 35 to 150 ms (both families measured some 80 ms here, the 40 ms of
- * delay plus delayed ACKs and the queue). Every byte arrives, in order, in
+ * it, in microseconds: at least the 40 ms of delay (35 ms) and under 1 s.
+ * The estimate also holds the delayed ACKs and whatever queue the sender
+ * builds in netem and in the emulated CPUs' backlogs: both families
+ * measured 80-95 ms on an idle host, and Linux 190 ms on a loaded one (a
+ * fresh-clone make check), so the upper bound only catches a unit error
+ * (ns or ms), not the queue. Every byte arrives, in order, in
  * under 30 s (both took 7.5 s in the debug guest; a window held at 64 KiB
  * needs 256 round trips).
  */
@@ -415,7 +419,7 @@ TEST_F_TIMEOUT(netem, receive_buffer_autotunes, TIMEOUT)
 	EXPECT_EQ(131072, rcvbuf0);
 	EXPECT_LT(1 << 20, rcvbuf);
 	EXPECT_LE(35000, ti.tcpi_rcv_rtt);
-	EXPECT_GE(150000, ti.tcpi_rcv_rtt);
+	EXPECT_GT(1000000, ti.tcpi_rcv_rtt);
 	EXPECT_LT(256 << 10, ti.tcpi_rcv_space);
 	EXPECT_LT(1 << 20, ti.tcpi_rcv_ssthresh);
 	EXPECT_GT(30.0, dt);
