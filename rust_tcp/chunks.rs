@@ -3,14 +3,17 @@
 //! The kernel's [`ChunkStore`]: a connection's byte rings keep their pages
 //! here. Chunks are allocated with GFP_ATOMIC, since both the receive path
 //! (softirq) and the send path (under the sock's spinlock) write them.
-//! A chunk is zeroed once, when it is first allocated: one that a busy ring
-//! frees goes to the store's few spares and is written over again, so a
-//! bulk transfer does not clear each page before every copy into it (as
-//! Linux's page frags are not cleared). A ring that drains hands its
-//! spares back, so an idle connection holds none.
+//! A chunk is zeroed once, when it is first allocated, and written over
+//! when reused (as Linux's page frags are not cleared). A freed chunk goes
+//! to this CPU's cache ([`CHUNKS`]) for the next ring that needs one, so a
+//! round trip (which empties a ring and fills it again) allocates nothing;
+//! when that cache is full, as on the CPU that takes a bulk sender's ACKs,
+//! it goes to the store's own spares, which the sending CPU takes from.
+//! A ring that drains hands its spares back, so an idle connection holds
+//! no chunk.
 
 use crate::proto::seqbuf::{ChunkStore, CHUNK};
-use crate::sys::alloc::zeroed_bytes;
+use crate::sys::alloc::{zeroed_bytes, CpuCache, CpuCacheReg};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 
@@ -22,6 +25,25 @@ const SPARES: usize = 16;
 
 type Chunk = KBox<[u8; CHUNK]>;
 type Leaf = KBox<[Option<Chunk>; LEAF]>;
+
+/// Chunks freed on this CPU, for any ring's next write.
+static CHUNKS: CpuCache<[u8; CHUNK]> = CpuCache::new();
+/// Empty leaves freed on this CPU (a ring that empties frees its leaf).
+static LEAVES: CpuCache<[Option<Chunk>; LEAF]> = CpuCache::new();
+
+/// The per-CPU caches' lifetime: set up at module load, dropped at exit
+/// after the family's registration, when no sock (and so no store) is
+/// left.
+pub(crate) struct Caches {
+    _chunks: CpuCacheReg<[u8; CHUNK]>,
+    _leaves: CpuCacheReg<[Option<Chunk>; LEAF]>,
+}
+
+impl Caches {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self { _chunks: CHUNKS.init()?, _leaves: LEAVES.init()? })
+    }
+}
 
 /// Slots of page-sized chunks, allocated on first write, in a two-level
 /// table: leaves of 64 slots, allocated with their first chunk and freed
@@ -74,7 +96,10 @@ impl ChunkStore for KStore {
         }
         let entry = self.leaves.get_mut(i / LEAF)?;
         if entry.is_none() {
-            *entry = Some(KBox::new([const { None }; LEAF], GFP_ATOMIC).ok()?);
+            *entry = Some(match LEAVES.take() {
+                Some(leaf) => leaf,
+                None => KBox::new([const { None }; LEAF], GFP_ATOMIC).ok()?,
+            });
         }
         let slot = &mut entry.as_mut()?[i % LEAF];
         if slot.is_none() {
@@ -83,7 +108,7 @@ impl ChunkStore for KStore {
                 s.n = k;
                 s.c[k].take()
             });
-            *slot = Some(match spare {
+            *slot = Some(match spare.or_else(|| CHUNKS.take()) {
                 Some(c) => c,
                 None => zeroed_bytes::<CHUNK>()?,
             });
@@ -98,19 +123,36 @@ impl ChunkStore for KStore {
         if leaf.iter().all(Option::is_none) {
             // Its last chunk gone: the leaf goes too, so a drained ring
             // holds only the first level.
-            *entry = None;
+            if let Some(leaf) = entry.take() {
+                LEAVES.put(leaf);
+            }
         }
-        if self.spares.is_none() {
-            self.spares = KBox::new(Spares { n: 0, c: [const { None }; SPARES] }, GFP_ATOMIC).ok();
-        }
+        // The store's spares first once it has them (a bulk ring reuses its
+        // own chunks whichever CPU takes its ACKs), else this CPU's cache;
+        // spares are set up when that is full, as on a CPU that only frees
+        // (the ACKs') while another only allocates (the sender's).
         if let Some(s) = self.spares.as_mut().filter(|s| s.n < SPARES) {
             let k = s.n;
             s.c[k] = Some(chunk);
             s.n = k + 1;
+            return;
+        }
+        let Some(chunk) = CHUNKS.keep(chunk) else { return };
+        if self.spares.is_none() {
+            let mut c = [const { None }; SPARES];
+            c[0] = Some(chunk);
+            self.spares = KBox::new(Spares { n: 1, c }, GFP_ATOMIC).ok();
         }
     }
 
     fn release_spares(&mut self) {
-        self.spares = None;
+        if let Some(mut s) = self.spares.take() {
+            let n = s.n;
+            for c in s.c[..n].iter_mut() {
+                if let Some(c) = c.take() {
+                    CHUNKS.put(c);
+                }
+            }
+        }
     }
 }

@@ -976,6 +976,77 @@ int rust_tcp_glue_timer_delete_sync(struct timer_list *timer)
 	return timer_delete_sync(timer);
 }
 
+/*
+ * Objects a CPU's stack holds at most: for 4 KiB ring chunks, 128 KiB a
+ * CPU, a round trip's worth for many connections and a send step's for a
+ * few.
+ */
+#define RUST_TCP_CPUCACHE_DEPTH 32
+
+struct rust_tcp_cpucache {
+	unsigned int n;
+	void *obj[RUST_TCP_CPUCACHE_DEPTH];
+};
+
+void __percpu *rust_tcp_glue_cpucache_alloc(void)
+{
+	return alloc_percpu(struct rust_tcp_cpucache);
+}
+
+/*
+ * BH off keeps this CPU's stack ours: no migration, and no softirq on this
+ * CPU (the receive path frees and allocates too) can run in between.
+ * Callers hold the sock's spinlock mostly, BH off already: nesting is a
+ * counter increment.
+ */
+void *rust_tcp_glue_cpucache_pop(void __percpu *pc)
+{
+	struct rust_tcp_cpucache *c;
+	void *obj = NULL;
+
+	local_bh_disable();
+	c = this_cpu_ptr((struct rust_tcp_cpucache __percpu *)pc);
+	if (c->n)
+		obj = c->obj[--c->n];
+	local_bh_enable();
+	return obj;
+}
+
+bool rust_tcp_glue_cpucache_push(void __percpu *pc, void *obj)
+{
+	struct rust_tcp_cpucache *c;
+	bool kept = false;
+
+	local_bh_disable();
+	c = this_cpu_ptr((struct rust_tcp_cpucache __percpu *)pc);
+	if (c->n < RUST_TCP_CPUCACHE_DEPTH) {
+		c->obj[c->n++] = obj;
+		kept = true;
+	}
+	local_bh_enable();
+	return kept;
+}
+
+/* Any CPU's next object, NULL once all are empty: for teardown only. */
+void *rust_tcp_glue_cpucache_drain(void __percpu *pc)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct rust_tcp_cpucache *c =
+			per_cpu_ptr((struct rust_tcp_cpucache __percpu *)pc, cpu);
+
+		if (c->n)
+			return c->obj[--c->n];
+	}
+	return NULL;
+}
+
+void rust_tcp_glue_cpucache_free(void __percpu *pc)
+{
+	free_percpu(pc);
+}
+
 void __percpu *rust_tcp_glue_percpu_alloc(unsigned int count)
 {
 	return __alloc_percpu(count * sizeof(u64), __alignof__(u64));

@@ -325,6 +325,17 @@ struct seq_file;
 void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len);
 
 
+/*
+ * Per-CPU stacks of freed objects of one type (what a slab's per-CPU
+ * freelist is to kmalloc, kept by the module for objects it frees and
+ * reallocates at a high rate). Push and pop run with BH disabled.
+ */
+void __percpu *rust_tcp_glue_cpucache_alloc(void);
+void *rust_tcp_glue_cpucache_pop(void __percpu *pc);
+bool rust_tcp_glue_cpucache_push(void __percpu *pc, void *obj);
+void *rust_tcp_glue_cpucache_drain(void __percpu *pc);
+void rust_tcp_glue_cpucache_free(void __percpu *pc);
+
 /* Per-CPU u64 counters (the SNMP MIBs' layout: one array per CPU). */
 void __percpu *rust_tcp_glue_percpu_alloc(unsigned int count);
 void rust_tcp_glue_percpu_free(void __percpu *p);

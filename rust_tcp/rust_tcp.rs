@@ -110,19 +110,23 @@ impl NetData for RtcpNet {
 }
 
 /// Module state: the family and what it stands on, registered together.
+/// Fields drop in order: the registration first (no sock is left after
+/// it), then the per-CPU chunk caches the socks' rings used.
 struct RustTcp {
     _reg: sys::Registration<af_rust_tcp::TcpStream>,
+    _caches: chunks::Caches,
 }
 
 impl kernel::Module for RustTcp {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let family = sys::socket::family_param();
         inet_hashtables::init_table_perturb();
+        let caches = chunks::Caches::new()?;
         let tables = Arc::new(inet_hashtables::Hashinfo::new()?, GFP_KERNEL)?;
         let reg = sys::Registration::new(family, module, tables).inspect_err(|e| {
             pr_err!("cannot register family {}: error {}\n", family, e.to_errno());
         })?;
         pr_info!("registered socket family {}\n", family);
-        Ok(RustTcp { _reg: reg })
+        Ok(RustTcp { _reg: reg, _caches: caches })
     }
 }
