@@ -3,40 +3,54 @@
 //! The kernel's [`ChunkStore`]: a connection's byte rings keep their pages
 //! here. Chunks are allocated with GFP_ATOMIC, since both the receive path
 //! (softirq) and the send path (under the sock's spinlock) write them.
-//! A chunk is zeroed once, when it is first allocated, and written over
-//! when reused (as Linux's page frags are not cleared). A freed chunk goes
-//! to this CPU's cache ([`CHUNKS`]) for the next ring that needs one, so a
-//! round trip (which empties a ring and fills it again) allocates nothing;
-//! when that cache is full, as on the CPU that takes a bulk sender's ACKs,
-//! it goes to the store's own spares, which the sending CPU takes from.
+//! A chunk is a page, zeroed once, when it is first allocated, and written
+//! over when reused (as Linux's page frags are not cleared). A freed chunk
+//! goes to this CPU's cache ([`CHUNKS`]) for the next ring that needs one,
+//! so a round trip (which empties a ring and fills it again) allocates
+//! nothing; when that cache is full, as on the CPU that takes a bulk
+//! sender's ACKs, it goes to the store's own spares, which the sending CPU
+//! takes from. The send ring's pages go out referenced by the packets (no
+//! copy), so a freed chunk is reused only once no packet holds it.
 //! A ring that drains hands its spares back, so an idle connection holds
 //! no chunk.
 
 use crate::proto::seqbuf::{ChunkStore, CHUNK};
-use crate::sys::alloc::{zeroed_bytes, CpuCache, CpuCacheReg};
+use crate::sys::alloc::{CpuCache, CpuCacheReg};
+use crate::sys::page::{PageBuf, PAGE};
 use kernel::alloc::KVec;
 use kernel::prelude::*;
 
 /// Slots per leaf of the slot table.
 const LEAF: usize = 64;
-/// Freed chunks a store keeps for reuse while its ring is busy: 64 KiB,
-/// a send step's or a read's worth.
-const SPARES: usize = 16;
+/// Freed chunks a store keeps for reuse while its ring is busy: 256 KiB,
+/// what one large read frees (and the next segments take again), held
+/// only until the ring drains.
+const SPARES: usize = 64;
 
-type Chunk = KBox<[u8; CHUNK]>;
-type Leaf = KBox<[Option<Chunk>; LEAF]>;
+/// A chunk is a page, so that a send ring's bytes go out in packets that
+/// reference it (`TxSkb::append_page`) rather than copies.
+type Chunk = PageBuf;
+const _: () = assert!(CHUNK == PAGE);
+type Leaf = KBox<Slots>;
+
+/// A leaf: its slots and how many hold a chunk (so that freeing a chunk
+/// need not scan the leaf to know whether it was the last).
+struct Slots {
+    n: usize,
+    c: [Option<Chunk>; LEAF],
+}
 
 /// Chunks freed on this CPU, for any ring's next write.
-static CHUNKS: CpuCache<[u8; CHUNK]> = CpuCache::new();
+static CHUNKS: CpuCache<Chunk> = CpuCache::new();
 /// Empty leaves freed on this CPU (a ring that empties frees its leaf).
-static LEAVES: CpuCache<[Option<Chunk>; LEAF]> = CpuCache::new();
+static LEAVES: CpuCache<Leaf> = CpuCache::new();
 
 /// The per-CPU caches' lifetime: set up at module load, dropped at exit
 /// after the family's registration, when no sock (and so no store) is
 /// left.
 pub(crate) struct Caches {
-    _chunks: CpuCacheReg<[u8; CHUNK]>,
-    _leaves: CpuCacheReg<[Option<Chunk>; LEAF]>,
+    _chunks: CpuCacheReg<Chunk>,
+    _leaves: CpuCacheReg<Leaf>,
 }
 
 impl Caches {
@@ -78,6 +92,34 @@ impl KStore {
         }
         Ok(Self { slots, leaves, spares: None })
     }
+
+    /// The page behind slot `i`, for a packet to reference.
+    pub(crate) fn page(&self, i: usize) -> Option<&PageBuf> {
+        self.leaves.get(i / LEAF)?.as_ref()?.c[i % LEAF].as_ref()
+    }
+}
+
+/// A freed chunk that no packet holds any more, to be written again: the
+/// store's spares first, then this CPU's cache. A chunk still held by a
+/// packet (in a queue, or on this host a receiver's skb not yet read) is
+/// let go instead: ours goes, the packet frees it (sk_page_frag_refill's
+/// test). Checked here rather than when freed, since the ACK that frees a
+/// chunk usually overtakes the last packet's own free.
+fn reusable(spares: &mut Option<KBox<Spares>>) -> Option<Chunk> {
+    while let Some(s) = spares.as_mut() {
+        let Some(k) = s.n.checked_sub(1) else { break };
+        s.n = k;
+        match s.c[k].take() {
+            Some(c) if c.is_unique() => return Some(c),
+            _ => {}
+        }
+    }
+    while let Some(c) = CHUNKS.take() {
+        if c.is_unique() {
+            return Some(c);
+        }
+    }
+    None
 }
 
 impl ChunkStore for KStore {
@@ -87,7 +129,7 @@ impl ChunkStore for KStore {
 
     fn chunk(&self, i: usize) -> Option<&[u8]> {
         let leaf = self.leaves.get(i / LEAF)?.as_ref()?;
-        leaf[i % LEAF].as_deref().map(|c| &c[..])
+        leaf.c[i % LEAF].as_ref().map(PageBuf::bytes)
     }
 
     fn chunk_mut(&mut self, i: usize) -> Option<&mut [u8]> {
@@ -98,29 +140,37 @@ impl ChunkStore for KStore {
         if entry.is_none() {
             *entry = Some(match LEAVES.take() {
                 Some(leaf) => leaf,
-                None => KBox::new([const { None }; LEAF], GFP_ATOMIC).ok()?,
+                None => KBox::new(Slots { n: 0, c: [const { None }; LEAF] }, GFP_ATOMIC).ok()?,
             });
         }
-        let slot = &mut entry.as_mut()?[i % LEAF];
-        if slot.is_none() {
-            let spare = self.spares.as_mut().and_then(|s| {
-                let k = s.n.checked_sub(1)?;
-                s.n = k;
-                s.c[k].take()
-            });
-            *slot = Some(match spare.or_else(|| CHUNKS.take()) {
-                Some(c) => c,
-                None => zeroed_bytes::<CHUNK>()?,
-            });
+        let k = i % LEAF;
+        if entry.as_ref()?.c[k].is_none() {
+            match reusable(&mut self.spares).or_else(|| PageBuf::alloc_zeroed(true)) {
+                Some(c) => {
+                    let leaf = entry.as_mut()?;
+                    leaf.c[k] = Some(c);
+                    leaf.n += 1;
+                }
+                None => {
+                    // No memory: a leaf made for this chunk goes again.
+                    if entry.as_ref().is_some_and(|l| l.n == 0) {
+                        if let Some(leaf) = entry.take() {
+                            LEAVES.put(leaf);
+                        }
+                    }
+                    return None;
+                }
+            }
         }
-        slot.as_deref_mut().map(|c| &mut c[..])
+        entry.as_mut()?.c[k].as_mut().map(PageBuf::bytes_mut)
     }
 
     fn release(&mut self, i: usize) {
         let Some(entry) = self.leaves.get_mut(i / LEAF) else { return };
         let Some(leaf) = entry.as_mut() else { return };
-        let Some(chunk) = leaf[i % LEAF].take() else { return };
-        if leaf.iter().all(Option::is_none) {
+        let Some(chunk) = leaf.c[i % LEAF].take() else { return };
+        leaf.n -= 1;
+        if leaf.n == 0 {
             // Its last chunk gone: the leaf goes too, so a drained ring
             // holds only the first level.
             if let Some(leaf) = entry.take() {

@@ -976,6 +976,47 @@ int rust_tcp_glue_timer_delete_sync(struct timer_list *timer)
 	return timer_delete_sync(timer);
 }
 
+void *rust_tcp_glue_page_alloc_zeroed(gfp_t gfp)
+{
+	return (void *)get_zeroed_page(gfp);
+}
+
+bool rust_tcp_glue_page_unique(void *addr)
+{
+	return page_ref_count(virt_to_page(addr)) == 1;
+}
+
+void rust_tcp_glue_page_put(void *addr)
+{
+	put_page(virt_to_page(addr));
+}
+
+/*
+ * Appends @len bytes at @off of the page at @addr to @skb's fragments,
+ * with a page reference of the skb's own (tcp_sendmsg's frag fill, the
+ * bytes already in the page): merged into the last fragment when they
+ * continue it. False if the skb has no fragment slot left.
+ */
+bool rust_tcp_glue_skb_append_page(struct sk_buff *skb, void *addr,
+				   unsigned int off, unsigned int len)
+{
+	struct page *page = virt_to_page(addr);
+	int i = skb_shinfo(skb)->nr_frags;
+
+	if (skb_can_coalesce(skb, i, page, off)) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], len);
+	} else {
+		if (i >= MAX_SKB_FRAGS)
+			return false;
+		get_page(page);
+		skb_fill_page_desc(skb, i, page, off, len);
+	}
+	skb->len += len;
+	skb->data_len += len;
+	skb->truesize += len;
+	return true;
+}
+
 /*
  * Objects a CPU's stack holds at most: for 4 KiB ring chunks, 128 KiB a
  * CPU, a round trip's worth for many connections and a send step's for a

@@ -336,6 +336,13 @@ bool rust_tcp_glue_cpucache_push(void __percpu *pc, void *obj);
 void *rust_tcp_glue_cpucache_drain(void __percpu *pc);
 void rust_tcp_glue_cpucache_free(void __percpu *pc);
 
+/* Order-0 pages as byte buffers that skbs may reference (sys/page.rs). */
+void *rust_tcp_glue_page_alloc_zeroed(gfp_t gfp);
+bool rust_tcp_glue_page_unique(void *addr);
+void rust_tcp_glue_page_put(void *addr);
+bool rust_tcp_glue_skb_append_page(struct sk_buff *skb, void *addr,
+				   unsigned int off, unsigned int len);
+
 /* Per-CPU u64 counters (the SNMP MIBs' layout: one array per CPU). */
 void __percpu *rust_tcp_glue_percpu_alloc(unsigned int count);
 void rust_tcp_glue_percpu_free(void __percpu *p);

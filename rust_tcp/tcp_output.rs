@@ -6,11 +6,10 @@
 
 use crate::netns::{Mib, NetNs};
 use crate::proto::ip_hdr::{emit_ipv4, Ipv4Repr};
-use crate::proto::checksum::Checksum;
 use crate::proto::seq::SeqNum;
-use crate::proto::seqbuf::SeqBuf;
+use crate::proto::seqbuf::{Piece, SeqBuf, CHUNK};
 use crate::proto::tcp_conn::Tx;
-use crate::proto::tcp_hdr::{emit, emit_header, emit_header_partial, TcpFlags, TcpRepr};
+use crate::proto::tcp_hdr::{emit, emit_header_partial, TcpFlags, TcpRepr};
 use crate::proto::tcp_output::active_reset_repr;
 use crate::chunks::KStore;
 use crate::sys::net::{Route, Sysctl};
@@ -80,10 +79,13 @@ fn route_and_send(net: &NetNs, skb: TxSkb, via: Via<'_>, t: &FourTuple, oif: i32
 }
 
 /// Payloads up to this many bytes are copied into the skb's linear area
-/// with the checksum summed there (a request/response's few bytes);
-/// larger ones go into page fragments with the checksum left to the
-/// device or the stack, one GSO packet for several segments.
+/// (a request/response's few bytes); larger ones go into page fragments,
+/// one GSO packet for several segments. Either way the checksum is left
+/// to the device or the stack.
 const LINEAR_PAYLOAD: u32 = 256;
+
+/// What a send queue sends for bytes it does not hold.
+static ZEROS: [u8; CHUNK] = [0; CHUNK];
 
 /// Sends `repr` with `payload` on the connection `t` (our side local).
 /// `atomic`: called in softirq or under a spinlock.
@@ -190,20 +192,37 @@ impl<'a> SockTx<'a> {
     }
 
     /// A segment, or a GSO packet of `segs` segments of `gso` bytes, with
-    /// its payload copied from the ring into page fragments once and the
-    /// checksum left to the device or the stack (`tcp_transmit_skb` of an
-    /// skb `tcp_sendmsg` filled from `sk_page_frag`).
+    /// its payload copied from the ring once, into the skb's linear area
+    /// (`linear`: a few bytes) or into page fragments, and the checksum
+    /// left to the device or the stack (`tcp_transmit_skb` of an skb
+    /// `tcp_sendmsg` filled from `sk_page_frag`, `__tcp_v4_send_check`).
     #[allow(clippy::too_many_arguments)]
-    fn xmit_paged(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32, gso: u32, segs: u32, id: u16) -> Result {
+    fn xmit_skb(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32, gso: u32, segs: u32, id: u16, linear: bool) -> Result {
         let t = self.t;
         let hlen = repr.header_len();
-        let mut skb = TxSkb::alloc(IP_HDR_LEN + hlen, true)?;
-        let hdrs = skb.put(IP_HDR_LEN + hlen)?;
+        let inline = if linear { len as usize } else { 0 };
+        let mut skb = TxSkb::alloc(IP_HDR_LEN + hlen + inline, true)?;
+        let hdrs = skb.put(IP_HDR_LEN + hlen + inline)?;
         let (iph, tcp) = hdrs.split_at_mut(IP_HDR_LEN);
         emit_ipv4(&ip_repr(self.net, &t, id), hlen + len as usize, iph).map_err(|_| EINVAL)?;
-        emit_header_partial(repr, t.laddr, t.raddr, len as usize, tcp).map_err(|_| EINVAL)?;
-        let frag = &mut *self.frag;
-        buf.read_with(seq, len as usize, |piece| skb.append_frags(frag, piece, true))?;
+        let (hdr, payload) = tcp.split_at_mut(hlen);
+        emit_header_partial(repr, t.laddr, t.raddr, len as usize, hdr).map_err(|_| EINVAL)?;
+        if linear {
+            buf.read(seq, payload);
+        } else {
+            // The ring's pages themselves, referenced by the packet: the
+            // bytes were copied once, from the user into the ring. Bytes
+            // the ring does not hold (none on a sound send queue) go as
+            // zeros copied into page fragments, as read_with gives them.
+            let frag = &mut *self.frag;
+            buf.locate_with(seq, len as usize, |store, piece| match piece {
+                Piece::Chunk { slot, start, len } => match store.page(slot) {
+                    Some(page) => skb.append_page(page, start, len),
+                    None => skb.append_frags(frag, &ZEROS[..len], true),
+                },
+                Piece::Hole(n) => (0..n).step_by(CHUNK).try_for_each(|k| skb.append_frags(frag, &ZEROS[..(n - k).min(CHUNK)], true)),
+            })?;
+        }
         skb.tcp_offload(IP_HDR_LEN as u32, gso, segs)?;
         route_and_send(self.net, skb, Via::Sock(self.sk), &t, self.oif)?;
         self.net.data().add(Mib::OutSegs, segs);
@@ -231,21 +250,7 @@ impl Tx<KStore> for SockTx<'_> {
         // `id` (inet_gso_segment gives each its own).
         let id = *self.id;
         *self.id = id.wrapping_add(segs as u16);
-        if len > LINEAR_PAYLOAD {
-            let _ = self.xmit_paged(repr, buf, seq, len, gso, segs, id);
-            return;
-        }
-        let hlen = repr.header_len();
-        let len = len as usize;
-        let t = self.t;
-        let sent = ip_send(self.net, Via::Sock(self.sk), &t, self.oif, id, hlen + len, true, |tcp| {
-            // The payload straight from the ring into the skb; the
-            // checksum is summed over it there.
-            let (hdr, payload) = tcp.split_at_mut(hlen);
-            buf.read(seq, payload);
-            let sum = Checksum::of(payload);
-            emit_header(repr, t.laddr, t.raddr, len, &sum, hdr).map(|_| ()).map_err(|_| EINVAL)
-        });
+        let sent = self.xmit_skb(repr, buf, seq, len, gso, segs, id, len <= LINEAR_PAYLOAD);
         if sent.is_ok() && repr.flags.contains(TcpFlags::RST) {
             self.net.data().inc(Mib::OutRsts);
         }

@@ -41,6 +41,23 @@ pub trait ChunkStore {
     fn release_spares(&mut self) {}
 }
 
+/// Where a run of bytes of a [`SeqBuf`] lies ([`SeqBuf::locate_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Bytes `start..start + len` of the chunk in slot `slot` (which may
+    /// be unallocated if they were never written).
+    Chunk {
+        /// The store's slot.
+        slot: usize,
+        /// The first byte's offset in the chunk.
+        start: usize,
+        /// How many bytes.
+        len: usize,
+    },
+    /// Bytes outside the buffer: `n` of them.
+    Hole(usize),
+}
+
 /// The store could not allocate a chunk, or the range lies outside the
 /// buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,25 +179,12 @@ impl<S: ChunkStore> SeqBuf<S> {
     /// written read as zero where no chunk holds them, and as whatever a
     /// reused chunk held otherwise: the caller reads only what it wrote.
     pub fn read(&self, seq: SeqNum, out: &mut [u8]) {
-        let Some(off) = self.offset(seq, out.len()) else {
-            out.fill(0);
-            return;
-        };
-        let cap = self.ring();
-        let mut pos = (self.base_pos + off) % cap.max(1);
         let mut done = 0;
-        while done < out.len() {
-            let slot = pos / CHUNK;
-            let in_chunk = pos % CHUNK;
-            let n = (out.len() - done).min(CHUNK - in_chunk);
-            let dst = &mut out[done..done + n];
-            match self.store.chunk(slot).and_then(|c| c.get(in_chunk..in_chunk + n)) {
-                Some(src) => dst.copy_from_slice(src),
-                None => dst.fill(0),
-            }
-            done += n;
-            pos = (pos + n) % cap;
-        }
+        let _ = self.read_with(seq, out.len(), |src| {
+            out[done..done + src.len()].copy_from_slice(src);
+            done += src.len();
+            Ok::<(), ()>(())
+        });
     }
 
     /// Hands the bytes at `seq..seq + len` to `f` in order, as the ring's
@@ -189,28 +193,41 @@ impl<S: ChunkStore> SeqBuf<S> {
     /// [`SeqBuf::read`]. Stops at `f`'s first error.
     pub fn read_with<E>(&self, seq: SeqNum, len: usize, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
         const ZEROS: [u8; 64] = [0; 64];
-        let zeros = |mut n: usize, f: &mut dyn FnMut(&[u8]) -> Result<(), E>| {
-            while n > 0 {
-                let k = n.min(ZEROS.len());
-                f(&ZEROS[..k])?;
-                n -= k;
-            }
-            Ok(())
-        };
+        self.locate_with(seq, len, |store, piece| match piece {
+            Piece::Chunk { slot, start, len } => match store.chunk(slot).and_then(|c| c.get(start..start + len)) {
+                Some(src) => f(src),
+                None => Self::zeros(len, &mut f, &ZEROS),
+            },
+            Piece::Hole(n) => Self::zeros(n, &mut f, &ZEROS),
+        })
+    }
+
+    fn zeros<E>(mut n: usize, f: &mut impl FnMut(&[u8]) -> Result<(), E>, z: &[u8]) -> Result<(), E> {
+        while n > 0 {
+            let k = n.min(z.len());
+            f(&z[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+
+    /// Where the bytes at `seq..seq + len` lie, in order: for each of the
+    /// ring's contiguous pieces, the store and the slot, offset and length
+    /// in its chunk (a transmitter hands the chunk itself to the packet
+    /// rather than a copy), or a [`Piece::Hole`] for bytes outside the
+    /// buffer. Stops at `f`'s first error.
+    pub fn locate_with<E>(&self, seq: SeqNum, len: usize, mut f: impl FnMut(&S, Piece) -> Result<(), E>) -> Result<(), E> {
         let Some(off) = self.offset(seq, len) else {
-            return zeros(len, &mut f);
+            return if len > 0 { f(&self.store, Piece::Hole(len)) } else { Ok(()) };
         };
         let cap = self.ring();
         let mut pos = (self.base_pos + off) % cap.max(1);
         let mut done = 0;
         while done < len {
             let slot = pos / CHUNK;
-            let in_chunk = pos % CHUNK;
-            let n = (len - done).min(CHUNK - in_chunk);
-            match self.store.chunk(slot).and_then(|c| c.get(in_chunk..in_chunk + n)) {
-                Some(src) => f(src)?,
-                None => zeros(n, &mut f)?,
-            }
+            let start = pos % CHUNK;
+            let n = (len - done).min(CHUNK - start);
+            f(&self.store, Piece::Chunk { slot, start, len: n })?;
             done += n;
             pos = (pos + n) % cap;
         }
@@ -369,6 +386,54 @@ pub(crate) mod tests {
         assert_eq!((n, calls), (Ok(2048), 1));
         // Outside the ring: nothing is asked for.
         assert_eq!(b.write_with(SeqNum(100 + b.capacity()), 1, |_| unreachable!()), Err(NoRoom));
+    }
+
+    /// locate_with names the slot and the bytes in it of each piece, in
+    /// order, across a chunk boundary and the ring's wrap; what lies
+    /// outside the buffer is a hole. The bytes there are those written.
+    #[test]
+    fn locate_with_names_slots_across_the_wrap() {
+        let mut b = SeqBuf::new(VecStore::new(3), SeqNum(1000));
+        // Ring of 3 slots (capacity 2 chunks); base moved to 1000 + 8000,
+        // ring offset 8000: slot 1, byte 3904.
+        b.write(SeqNum(1000), &[1u8; 8000]).unwrap();
+        b.advance(SeqNum(9000));
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+        b.write(SeqNum(9000), &data).unwrap();
+        let mut got = Vec::new();
+        let mut bytes = Vec::new();
+        b.locate_with(SeqNum(9000), 5000, |st, p| {
+            if let Piece::Chunk { slot, start, len } = p {
+                bytes.extend_from_slice(&st.chunk(slot).unwrap()[start..start + len]);
+            }
+            got.push(p);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                Piece::Chunk { slot: 1, start: 3904, len: 192 },
+                Piece::Chunk { slot: 2, start: 0, len: 4096 },
+                Piece::Chunk { slot: 0, start: 0, len: 712 },
+            ]
+        );
+        assert_eq!(bytes, data);
+        // 8192 bytes from base is past the capacity: a hole, one piece.
+        let mut holes = Vec::new();
+        b.locate_with(SeqNum(9000), 8193, |_, p| {
+            holes.push(p);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(holes, [Piece::Hole(8193)]);
+        // An error from f stops the walk at once.
+        let mut calls = 0;
+        assert_eq!(b.locate_with(SeqNum(9000), 5000, |_, _| {
+            calls += 1;
+            Err(7)
+        }), Err(7));
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -2,18 +2,7 @@
 
 //! Allocation helpers 6.12's `kernel::alloc` lacks.
 
-use kernel::alloc::flags::__GFP_ZERO;
 use kernel::prelude::*;
-
-/// A zeroed `[u8; N]` on the heap, allocated in place (an array built on
-/// the stack and moved would cost `N` bytes of kernel stack). GFP_ATOMIC:
-/// callers run in softirq or under spinlocks.
-pub(crate) fn zeroed_bytes<const N: usize>() -> Option<KBox<[u8; N]>> {
-    let b = KBox::<[u8; N]>::new_uninit(GFP_ATOMIC | __GFP_ZERO).ok()?;
-    // SAFETY: __GFP_ZERO zeroed the allocation, and all-zero bytes are a
-    // valid `[u8; N]`.
-    Some(unsafe { b.assume_init() })
-}
 
 /// An initialiser that moves in a value built fallibly beforehand, for
 /// state that needs no pinning but is asked for as a [`PinInit`].
@@ -29,7 +18,41 @@ pub(crate) fn init_from_result<T>(r: Result<T>) -> impl PinInit<T, Error> {
     }
 }
 
-/// A per-CPU stack of freed `KBox<T>`s, for objects a connection frees and
+/// An owned object a [`CpuCache`] can keep as a pointer. Implemented in
+/// sys/ only (the unsafe half pairs with the other).
+pub(crate) trait Cacheable: Sized + Send {
+    /// Gives up ownership into a pointer.
+    fn into_ptr(self) -> *mut core::ffi::c_void;
+    /// # Safety
+    ///
+    /// `p` must come from [`Cacheable::into_ptr`] of this type, and be
+    /// used so once.
+    unsafe fn from_ptr(p: *mut core::ffi::c_void) -> Self;
+}
+
+impl<T: Send> Cacheable for KBox<T> {
+    fn into_ptr(self) -> *mut core::ffi::c_void {
+        KBox::into_raw(self).cast()
+    }
+
+    unsafe fn from_ptr(p: *mut core::ffi::c_void) -> Self {
+        // SAFETY: the caller's contract: a `KBox<T>` from `into_raw`.
+        unsafe { KBox::from_raw(p.cast()) }
+    }
+}
+
+impl Cacheable for super::page::PageBuf {
+    fn into_ptr(self) -> *mut core::ffi::c_void {
+        self.into_raw().cast()
+    }
+
+    unsafe fn from_ptr(p: *mut core::ffi::c_void) -> Self {
+        // SAFETY: the caller's contract: from `into_raw`, once.
+        unsafe { Self::from_raw(p.cast()) }
+    }
+}
+
+/// A per-CPU stack of freed objects (boxes, pages), for those a connection frees and
 /// allocates again at a high rate (a round trip empties a ring and the next
 /// one fills it). [`CpuCache::take`] and [`CpuCache::put`] touch only this
 /// CPU's stack (at most 32 objects), so they are a few instructions where
@@ -41,16 +64,16 @@ pub(crate) fn init_from_result<T>(r: Result<T>) -> impl PinInit<T, Error> {
 /// what it holds when dropped.
 pub(crate) struct CpuCache<T> {
     pcpu: core::sync::atomic::AtomicPtr<core::ffi::c_void>,
-    _t: core::marker::PhantomData<KBox<T>>,
+    _t: core::marker::PhantomData<T>,
 }
 
-// SAFETY: the stacks hand `KBox<T>`s from one CPU's context to another's,
-// which `T: Send` allows; each stack is touched only by its own CPU with BH
+// SAFETY: the stacks hand `T`s from one CPU's context to another's, which
+// `T: Send` allows; each stack is touched only by its own CPU with BH
 // off (the glue), and the pointer is set before first use and cleared only
 // when nothing can use it any more (see `CpuCacheReg`).
-unsafe impl<T: Send> Sync for CpuCache<T> {}
+unsafe impl<T: Cacheable> Sync for CpuCache<T> {}
 
-impl<T> CpuCache<T> {
+impl<T: Cacheable> CpuCache<T> {
     /// An inert cache: `take` finds nothing and `put` frees, until `init`.
     pub(crate) const fn new() -> Self {
         Self { pcpu: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()), _t: core::marker::PhantomData }
@@ -74,51 +97,51 @@ impl<T> CpuCache<T> {
     }
 
     /// An object this CPU freed before, if its stack holds one.
-    pub(crate) fn take(&self) -> Option<KBox<T>> {
+    pub(crate) fn take(&self) -> Option<T> {
         let pc = self.stacks();
         if pc.is_null() {
             return None;
         }
         // SAFETY: `pc` is the live per-CPU stacks (cleared only after the
         // last user, see `init`); the glue pops with BH off.
-        let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_pop(pc) }.cast::<T>();
+        let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_pop(pc) };
         if obj.is_null() {
             return None;
         }
-        // SAFETY: every pointer on the stacks came from `KBox::into_raw` of
-        // a `KBox<T>` in `put` and is popped once: ownership comes back.
-        Some(unsafe { KBox::from_raw(obj) })
+        // SAFETY: every pointer on the stacks came from `into_ptr` of a `T`
+        // in `keep` and is popped once: ownership comes back.
+        Some(unsafe { T::from_ptr(obj) })
     }
 
     /// Keeps `b` on this CPU's stack, or frees it if the stack is full.
-    pub(crate) fn put(&self, b: KBox<T>) {
+    pub(crate) fn put(&self, b: T) {
         drop(self.keep(b));
     }
 
     /// Keeps `b` on this CPU's stack, or hands it back if the stack is full
     /// (or the cache inert).
-    pub(crate) fn keep(&self, b: KBox<T>) -> Option<KBox<T>> {
+    pub(crate) fn keep(&self, b: T) -> Option<T> {
         let pc = self.stacks();
         if pc.is_null() {
             return Some(b);
         }
-        let obj = KBox::into_raw(b);
+        let obj = b.into_ptr();
         // SAFETY: as in `take`; the stack owns `obj` if the push succeeds.
-        if unsafe { super::bindings::rust_tcp_glue_cpucache_push(pc, obj.cast()) } {
+        if unsafe { super::bindings::rust_tcp_glue_cpucache_push(pc, obj) } {
             return None;
         }
-        // SAFETY: not pushed: `obj` is still ours, from `into_raw`.
-        Some(unsafe { KBox::from_raw(obj) })
+        // SAFETY: not pushed: `obj` is still ours, from `into_ptr`.
+        Some(unsafe { T::from_ptr(obj) })
     }
 }
 
 /// The live stacks of a [`CpuCache`]; dropping it frees every object they
 /// hold and the stacks, and leaves the cache inert.
-pub(crate) struct CpuCacheReg<T: 'static> {
+pub(crate) struct CpuCacheReg<T: Cacheable + 'static> {
     cache: &'static CpuCache<T>,
 }
 
-impl<T> Drop for CpuCacheReg<T> {
+impl<T: Cacheable> Drop for CpuCacheReg<T> {
     fn drop(&mut self) {
         let pc = self.cache.pcpu.swap(core::ptr::null_mut(), core::sync::atomic::Ordering::AcqRel);
         if pc.is_null() {
@@ -127,12 +150,12 @@ impl<T> Drop for CpuCacheReg<T> {
         loop {
             // SAFETY: `pc` is the stacks `init` allocated; by `init`'s
             // contract no CPU pushes or pops any more.
-            let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_drain(pc) }.cast::<T>();
+            let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_drain(pc) };
             if obj.is_null() {
                 break;
             }
-            // SAFETY: from `KBox::into_raw` in `put`, popped once.
-            drop(unsafe { KBox::from_raw(obj) });
+            // SAFETY: from `into_ptr` in `keep`, popped once.
+            drop(unsafe { T::from_ptr(obj) });
         }
         // SAFETY: empty now, and nothing uses it (above).
         unsafe { super::bindings::rust_tcp_glue_cpucache_free(pc) };

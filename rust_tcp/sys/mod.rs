@@ -17,6 +17,7 @@ pub(crate) mod kvec;
 pub(crate) mod lock;
 pub(crate) mod minisock;
 pub(crate) mod net;
+pub(crate) mod page;
 pub(crate) mod percpu;
 pub(crate) mod skb;
 pub(crate) mod sock;

@@ -5,6 +5,7 @@
 
 use super::bindings as b;
 use super::net::{Net, NetData, Route};
+use super::page::{PageBuf, PAGE};
 use super::sock::{Sock, SockData};
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -215,6 +216,24 @@ impl TxSkb {
             done += n;
         }
         Ok(())
+    }
+
+    /// Appends bytes `off..off + len` of `page` to the packet without
+    /// copying them: the skb takes a page reference of its own (merged
+    /// with its last fragment when they continue it), as `tcp_sendmsg`'s
+    /// skbs reference `sk_page_frag` pages. The bytes must not change
+    /// while the page is shared (see [`PageBuf`]'s invariant).
+    pub(crate) fn append_page(&mut self, page: &PageBuf, off: usize, len: usize) -> Result {
+        if off.checked_add(len).is_none_or(|end| end > PAGE) || len == 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `raw` is ours, not yet sent; the page is live (`page`'s
+        // reference) and the skb takes its own; `off + len` is within it.
+        if unsafe { b::rust_tcp_glue_skb_append_page(self.raw, page.as_ptr().cast(), off as u32, len as u32) } {
+            Ok(())
+        } else {
+            Err(ENOMEM)
+        }
     }
 
     /// The TCP checksum is left to the device or the stack
