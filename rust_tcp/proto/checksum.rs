@@ -27,6 +27,18 @@ const fn ones_add(sum: u64, w: u64) -> u64 {
     s + carry as u64
 }
 
+/// A 64-bit one's-complement sum folded to 16 bits (end-around carries).
+#[inline]
+const fn fold16(mut s: u64) -> u16 {
+    // Each step preserves the value modulo 2^16 - 1 and the bounds shown
+    // guarantee the final value fits in 16 bits.
+    s = (s & 0xffff_ffff) + (s >> 32); // < 2^33
+    s = (s & 0xffff_ffff) + (s >> 32); // < 2^32
+    s = (s & 0xffff) + (s >> 16); // < 2^17
+    s = (s & 0xffff) + (s >> 16); // <= 0xffff
+    (s & 0xffff) as u16
+}
+
 /// Running RFC 1071 one's-complement sum over a byte stream.
 ///
 /// The stream is interpreted as big-endian 16-bit words; a final odd byte is
@@ -78,12 +90,23 @@ impl Checksum {
             }
         }
 
-        // Bulk: 8 bytes at a time. Since 2^16 == 1 (mod 2^16 - 1), a
-        // big-endian u64 is congruent to the sum of its four 16-bit words.
-        while let [a, b, c, d, e, f, g, h, tail @ ..] = rest {
-            sum = ones_add(sum, u64::from_be_bytes([*a, *b, *c, *d, *e, *f, *g, *h]));
-            rest = tail;
+        // Bulk: 8 bytes at a time, as native-endian u64s added into a u128
+        // (no carry to fold in the loop: an add and an add-with-carry, as
+        // csum_partial's adc chain). Since 2^16 == 1 (mod 2^16 - 1), a u64
+        // is congruent to the sum of its four 16-bit words, and the sum of
+        // native-endian words is the big-endian sum with its two bytes
+        // swapped (RFC 1071 2(B), byte order independence): folded to 16
+        // bits, it is swapped back once.
+        let mut words = rest.chunks_exact(8);
+        let mut wide: u128 = 0;
+        for w in &mut words {
+            if let Ok(w) = <[u8; 8]>::try_from(w) {
+                wide += u128::from(u64::from_ne_bytes(w));
+            }
         }
+        rest = words.remainder();
+        let native = fold16(ones_add(wide as u64, (wide >> 64) as u64));
+        sum = ones_add(sum, u64::from(u16::from_be(native)));
         while let [hi, lo, tail @ ..] = rest {
             sum = ones_add(sum, u64::from(u16::from_be_bytes([*hi, *lo])));
             rest = tail;
@@ -118,14 +141,7 @@ impl Checksum {
     ///
     /// For a stream that includes a correct checksum this is `0xffff`.
     pub const fn fold(&self) -> u16 {
-        let mut s = self.sum;
-        // Each step preserves the value modulo 2^16 - 1 and the bounds shown
-        // guarantee the final value fits in 16 bits.
-        s = (s & 0xffff_ffff) + (s >> 32); // < 2^33
-        s = (s & 0xffff_ffff) + (s >> 32); // < 2^32
-        s = (s & 0xffff) + (s >> 16); // < 2^17
-        s = (s & 0xffff) + (s >> 16); // <= 0xffff
-        (s & 0xffff) as u16
+        fold16(self.sum)
     }
 
     /// The checksum to store in a header: the complement of [`Self::fold`].
