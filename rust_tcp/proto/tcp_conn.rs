@@ -68,7 +68,7 @@ use super::tcp_send::{
 use super::tcp_states::*;
 use super::tcp_timewait::TimeWaitSock;
 use super::tcp_validate::{validate_incoming, Validate, ValidateCtx, ValidateSock, TCP_CHALLENGE_ACK_LIMIT_DEFAULT};
-use super::tcp_window::{raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls, TCP_INIT_CWND};
+use super::tcp_window::{initialize_rcv_mss, raw_select_window, select_window, tcp_receive_window, RcvWindow, WindowSysctls, TCP_INIT_CWND};
 
 /// Segments the retransmission queue holds at least (two chunks of
 /// records).
@@ -814,6 +814,13 @@ impl<S: ChunkStore> TcpConn<S> {
         c.snd.max_window = init.max_window.max(init.snd_wnd);
         c.snd_cap = p.snd_cap.min(c.sndbuf.capacity());
         c.sync_mss();
+        // tcp_init_transfer() -> tcp_initialize_rcv_mss(): the receive MSS
+        // estimate starts at min(advmss, mss_cache, rcv_wnd / 2, 536), not
+        // 0 (with 0, a lone FIN would count as "more than one full frame"
+        // and be ACKed at once rather than with our own FIN or data).
+        let rcv_mss = initialize_rcv_mss(c.advmss, c.mss, c.win.rcv_wnd);
+        c.win.rcv_mss = rcv_mss;
+        c.delack.rcv_mss = u16::try_from(rcv_mss).unwrap_or(u16::MAX);
         // tcp_init_buffer_space(): an unlocked buffer starts at the size
         // for the initial window.
         c.sk_sndbuf = match p.sndbuf_init {

@@ -726,3 +726,39 @@ fn tcp_info_counts_a_clean_transfer() {
     assert!(ia.min_rtt_us >= 10_000 && ia.min_rtt_us != u32::MAX, "{}", ia.min_rtt_us);
     assert!(ia.rtt_us >= 10_000);
 }
+
+/// A lone FIN (no data before it) is ACKed by our own FIN when the
+/// application closes at once, as Linux does: tcp_initialize_rcv_mss()
+/// starts the receive MSS estimate at 536, so the FIN is not "more than one
+/// full frame", and tcp_fin()'s pingpong mode delays its ACK. On the wire:
+/// one FIN|ACK acknowledging the peer's FIN, not an ACK then a FIN (with
+/// the estimate at 0, the ACK went at once: a segment more per connection).
+#[test]
+fn lone_fin_is_acked_by_our_fin() {
+    // The kernel's buffers (tcp_rmem[1] 131072): room for more window than
+    // the handshake's, so a window update would not be the reason either.
+    let mut c = TcpConn::new(&init(1000, 5000, 65535, 0), &params(2, 1, 1 << 20), store(1 << 20), store((2 << 20) + 8192), store(8192), &now(0));
+    let mut o = Out::new(A, B, 1);
+    let fin = TcpRepr {
+        src_port: 1,
+        dst_port: 2,
+        seq: SeqNum(5001),
+        ack: SeqNum(1001),
+        flags: TcpFlags::FIN | TcpFlags::ACK,
+        window: 65535,
+        urgent: 0,
+        options: Default::default(),
+    };
+    let mut wire = [0u8; 60];
+    let n = emit(&fin, B, A, &[], &mut wire).unwrap();
+    c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    assert_eq!(c.state, TCP_CLOSE_WAIT);
+    assert_eq!(o.0.len(), 0, "the FIN's ACK waits for our reply");
+    assert!(matches!(c.take_events().delack_timer, TimerCmd::Reset(_)));
+    c.close(&mut o, &now(11));
+    assert_eq!(c.state, TCP_LAST_ACK);
+    assert_eq!(o.0.len(), 1);
+    let ours = parse(&o.0[0]).unwrap();
+    assert_eq!(ours.flags, TcpFlags::FIN | TcpFlags::ACK);
+    assert_eq!((ours.seq, ours.ack), (SeqNum(1001), SeqNum(5002)));
+}
