@@ -543,9 +543,32 @@ static struct rtable *rust_tcp_route(struct net *net, struct flowi4 *fl4,
  * Sends the IPv4 packet at skb->data on @dst, whose reference the skb
  * takes over.
  */
+/*
+ * Whether an IPsec policy could take our packets: ESP encrypts a
+ * non-cloned skb in place, fragments included (esp_output_head), and a
+ * connection's fragments are its send ring's pages, which retransmissions
+ * read again. Linux's TCP is safe there because it sends clones; we copy.
+ * Per-socket policies count too (policy_count past XFRM_POLICY_MAX).
+ */
+static bool rust_tcp_xfrm_may_write(struct net *net)
+{
+#ifdef CONFIG_XFRM
+	return READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_OUT]) ||
+	       READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_OUT + XFRM_POLICY_MAX]);
+#else
+	return false;
+#endif
+}
+
 static int rust_tcp_ip_out(struct net *net, struct sk_buff *skb,
 			   struct dst_entry *dst)
 {
+	if (skb_is_nonlinear(skb) && rust_tcp_xfrm_may_write(net) &&
+	    __skb_linearize(skb)) {
+		dst_release(dst);
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
 	skb_dst_set(skb, dst);
 	skb_reset_network_header(skb);
 	skb_set_transport_header(skb, ip_hdrlen(skb));
@@ -978,7 +1001,9 @@ int rust_tcp_glue_timer_delete_sync(struct timer_list *timer)
 
 void *rust_tcp_glue_page_alloc_zeroed(gfp_t gfp)
 {
-	return (void *)get_zeroed_page(gfp);
+	/* No emergency reserves: a pfmemalloc page would mark every skb
+	 * that references it, and a local receiver drops those. */
+	return (void *)get_zeroed_page(gfp | __GFP_NOMEMALLOC | __GFP_NOWARN);
 }
 
 bool rust_tcp_glue_page_unique(void *addr)
@@ -1038,31 +1063,41 @@ void __percpu *rust_tcp_glue_cpucache_alloc(void)
  * BH off keeps this CPU's stack ours: no migration, and no softirq on this
  * CPU (the receive path frees and allocates too) can run in between.
  * Callers hold the sock's spinlock mostly, BH off already: nesting is a
- * counter increment.
+ * counter increment. The stacks' pointer is read with BH off too, so that
+ * a teardown that clears it and then waits for an RCU grace period (BH-off
+ * sections are RCU readers) knows no CPU still uses them.
  */
-void *rust_tcp_glue_cpucache_pop(void __percpu *pc)
+void *rust_tcp_glue_cpucache_pop(void __percpu **slot)
 {
-	struct rust_tcp_cpucache *c;
+	struct rust_tcp_cpucache __percpu *pc;
 	void *obj = NULL;
 
 	local_bh_disable();
-	c = this_cpu_ptr((struct rust_tcp_cpucache __percpu *)pc);
-	if (c->n)
-		obj = c->obj[--c->n];
+	pc = READ_ONCE(*slot);
+	if (pc) {
+		struct rust_tcp_cpucache *c = this_cpu_ptr(pc);
+
+		if (c->n)
+			obj = c->obj[--c->n];
+	}
 	local_bh_enable();
 	return obj;
 }
 
-bool rust_tcp_glue_cpucache_push(void __percpu *pc, void *obj)
+bool rust_tcp_glue_cpucache_push(void __percpu **slot, void *obj)
 {
-	struct rust_tcp_cpucache *c;
+	struct rust_tcp_cpucache __percpu *pc;
 	bool kept = false;
 
 	local_bh_disable();
-	c = this_cpu_ptr((struct rust_tcp_cpucache __percpu *)pc);
-	if (c->n < RUST_TCP_CPUCACHE_DEPTH) {
-		c->obj[c->n++] = obj;
-		kept = true;
+	pc = READ_ONCE(*slot);
+	if (pc) {
+		struct rust_tcp_cpucache *c = this_cpu_ptr(pc);
+
+		if (c->n < RUST_TCP_CPUCACHE_DEPTH) {
+			c->obj[c->n++] = obj;
+			kept = true;
+		}
 	}
 	local_bh_enable();
 	return kept;

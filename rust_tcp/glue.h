@@ -331,8 +331,8 @@ void rust_tcp_glue_seq_write(struct seq_file *seq, const char *buf, size_t len);
  * reallocates at a high rate). Push and pop run with BH disabled.
  */
 void __percpu *rust_tcp_glue_cpucache_alloc(void);
-void *rust_tcp_glue_cpucache_pop(void __percpu *pc);
-bool rust_tcp_glue_cpucache_push(void __percpu *pc, void *obj);
+void *rust_tcp_glue_cpucache_pop(void __percpu **slot);
+bool rust_tcp_glue_cpucache_push(void __percpu **slot, void *obj);
 void *rust_tcp_glue_cpucache_drain(void __percpu *pc);
 void rust_tcp_glue_cpucache_free(void __percpu *pc);
 

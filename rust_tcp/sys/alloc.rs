@@ -18,9 +18,13 @@ pub(crate) fn init_from_result<T>(r: Result<T>) -> impl PinInit<T, Error> {
     }
 }
 
-/// An owned object a [`CpuCache`] can keep as a pointer. Implemented in
-/// sys/ only (the unsafe half pairs with the other).
-pub(crate) trait Cacheable: Sized + Send {
+/// An owned object a [`CpuCache`] can keep as a pointer.
+///
+/// # Safety
+///
+/// `into_ptr` must return a non-null pointer that `from_ptr` turns back
+/// into the same object (ownership and all).
+pub(crate) unsafe trait Cacheable: Sized + Send {
     /// Gives up ownership into a pointer.
     fn into_ptr(self) -> *mut core::ffi::c_void;
     /// # Safety
@@ -30,7 +34,8 @@ pub(crate) trait Cacheable: Sized + Send {
     unsafe fn from_ptr(p: *mut core::ffi::c_void) -> Self;
 }
 
-impl<T: Send> Cacheable for KBox<T> {
+// SAFETY: `KBox::into_raw` is non-null and `from_raw` takes it back.
+unsafe impl<T: Send> Cacheable for KBox<T> {
     fn into_ptr(self) -> *mut core::ffi::c_void {
         KBox::into_raw(self).cast()
     }
@@ -41,7 +46,9 @@ impl<T: Send> Cacheable for KBox<T> {
     }
 }
 
-impl Cacheable for super::page::PageBuf {
+// SAFETY: `PageBuf::into_raw` is the page's (non-null) address with our
+// reference, and `from_raw` takes both back.
+unsafe impl Cacheable for super::page::PageBuf {
     fn into_ptr(self) -> *mut core::ffi::c_void {
         self.into_raw().cast()
     }
@@ -68,9 +75,9 @@ pub(crate) struct CpuCache<T> {
 }
 
 // SAFETY: the stacks hand `T`s from one CPU's context to another's, which
-// `T: Send` allows; each stack is touched only by its own CPU with BH
-// off (the glue), and the pointer is set before first use and cleared only
-// when nothing can use it any more (see `CpuCacheReg`).
+// `T: Send` allows; each stack is touched only by its own CPU with BH off
+// (the glue), and the stacks are freed only after their pointer is cleared
+// and an RCU grace period has passed (`CpuCacheReg::drop`).
 unsafe impl<T: Cacheable> Sync for CpuCache<T> {}
 
 impl<T: Cacheable> CpuCache<T> {
@@ -79,13 +86,14 @@ impl<T: Cacheable> CpuCache<T> {
         Self { pcpu: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()), _t: core::marker::PhantomData }
     }
 
-    fn stacks(&self) -> *mut core::ffi::c_void {
-        self.pcpu.load(core::sync::atomic::Ordering::Acquire)
+    /// The stacks' pointer, for the glue to read with BH off.
+    fn slot(&self) -> *mut *mut core::ffi::c_void {
+        self.pcpu.as_ptr()
     }
 
-    /// Allocates the per-CPU stacks (process context, at module load). The
-    /// returned guard must be dropped only when nothing can call `take` or
-    /// `put` any more: at module exit, after every sock is gone.
+    /// Allocates the per-CPU stacks (process context, at module load). When
+    /// the returned guard is dropped the cache is inert again (`take` finds
+    /// nothing, `put` frees), and what it held is freed.
     pub(crate) fn init(&'static self) -> Result<CpuCacheReg<T>> {
         // SAFETY: no preconditions; the stacks come zeroed (all empty).
         let p = unsafe { super::bindings::rust_tcp_glue_cpucache_alloc() };
@@ -98,13 +106,10 @@ impl<T: Cacheable> CpuCache<T> {
 
     /// An object this CPU freed before, if its stack holds one.
     pub(crate) fn take(&self) -> Option<T> {
-        let pc = self.stacks();
-        if pc.is_null() {
-            return None;
-        }
-        // SAFETY: `pc` is the live per-CPU stacks (cleared only after the
-        // last user, see `init`); the glue pops with BH off.
-        let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_pop(pc) };
+        // SAFETY: `slot` is this cache's pointer cell, which lives as long
+        // as the (static) cache; the glue reads it and pops with BH off, an
+        // RCU read-side section that `CpuCacheReg::drop` waits out.
+        let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_pop(self.slot()) };
         if obj.is_null() {
             return None;
         }
@@ -121,13 +126,9 @@ impl<T: Cacheable> CpuCache<T> {
     /// Keeps `b` on this CPU's stack, or hands it back if the stack is full
     /// (or the cache inert).
     pub(crate) fn keep(&self, b: T) -> Option<T> {
-        let pc = self.stacks();
-        if pc.is_null() {
-            return Some(b);
-        }
         let obj = b.into_ptr();
         // SAFETY: as in `take`; the stack owns `obj` if the push succeeds.
-        if unsafe { super::bindings::rust_tcp_glue_cpucache_push(pc, obj) } {
+        if unsafe { super::bindings::rust_tcp_glue_cpucache_push(self.slot(), obj) } {
             return None;
         }
         // SAFETY: not pushed: `obj` is still ours, from `into_ptr`.
@@ -147,9 +148,13 @@ impl<T: Cacheable> Drop for CpuCacheReg<T> {
         if pc.is_null() {
             return;
         }
+        // A CPU that read the pointer before the swap is in a BH-off
+        // section (an RCU reader) until it is done with the stacks.
+        // SAFETY: process context (module exit), no lock held.
+        unsafe { super::bindings::rust_tcp_glue_synchronize_rcu() };
         loop {
-            // SAFETY: `pc` is the stacks `init` allocated; by `init`'s
-            // contract no CPU pushes or pops any more.
+            // SAFETY: `pc` is the stacks `init` allocated; no CPU can reach
+            // them any more (cleared, then a grace period).
             let obj = unsafe { super::bindings::rust_tcp_glue_cpucache_drain(pc) };
             if obj.is_null() {
                 break;

@@ -18,7 +18,9 @@ pub(crate) const PAGE: usize = 4096;
 /// `addr` is the direct-map address of an order-0 page of which this value
 /// holds one reference. Other references are only ever taken by packets
 /// (`TxSkb::append_page`), which read the bytes they were given and never
-/// write them; the owner writes only bytes no packet was given since the
+/// write them (ESP would encrypt a non-cloned skb's fragments in place: the
+/// glue copies a packet out of its fragments when an IPsec policy could
+/// take it); the owner writes only bytes no packet was given since the
 /// page was last [`PageBuf::is_unique`] (the byte rings write past their
 /// tail and reuse a chunk only when it is unique), so the bytes a packet
 /// holds do not change under it.
