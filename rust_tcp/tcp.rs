@@ -373,17 +373,6 @@ pub(crate) fn sendmsg(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, f
     r.map_err(|e| stream_error(sk, flags, e))
 }
 
-/// What one pass of `sendmsg` under the sock's lock did.
-enum SendStep {
-    /// Not a connection that sends any more.
-    Gone,
-    /// No room in the send buffer: what was queued is pushed, wait.
-    NoRoom,
-    /// `queued` of the `n` bytes asked for are in the send ring; `short`:
-    /// the caller's memory faulted.
-    Queued { n: usize, queued: usize, short: bool },
-}
-
 fn sendmsg_inner(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags: i32, timeo: &mut Timeo) -> Result<usize> {
     let epipe = || to_error(Errno::Pipe);
     if flags & msg::OOB != 0 {
@@ -425,19 +414,33 @@ fn sendmsg_inner(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags:
         if sk.err() != 0 || sk.shutdown() & SEND_SHUTDOWN != 0 {
             return if copied > 0 { Ok(copied) } else { Err(epipe()) };
         }
-        // One pass under the sock's lock: the room, then the one copy, from
-        // the caller's memory straight into the send ring with page faults
-        // off.
+        let space = {
+            let i = sk.data().inner.lock();
+            match i.conn() {
+                Some(c) if matches!(sk.state(), TCP_ESTABLISHED | TCP_CLOSE_WAIT) => c.snd_space() as usize,
+                _ => return if copied > 0 { Ok(copied) } else { Err(epipe()) },
+            }
+        };
+        if space == 0 {
+            // "Push out what is queued, then wait for room."
+            with_conn(sk, |c, tx| {
+                c.set_nospace();
+                c.push(tx, &now())
+            });
+            if timeo.is_zero() {
+                return if copied > 0 { Ok(copied) } else { Err(EAGAIN) };
+            }
+            if sk.wait_locked::<SendSpace>(g, timeo) {
+                return if copied > 0 { Ok(copied) } else { Err(timeo.intr_errno()) };
+            }
+            continue;
+        }
+        // The one copy: from the caller's memory straight into the send
+        // ring, under the sock's lock with page faults off.
+        let n = space.min(m.left()).min(STEP);
         let step = with_conn(sk, |c, tx| {
             if !matches!(c.state, TCP_ESTABLISHED | TCP_CLOSE_WAIT) {
-                return SendStep::Gone;
-            }
-            let n = (c.snd_space() as usize).min(m.left()).min(STEP);
-            if n == 0 {
-                // "Push out what is queued, then wait for room."
-                c.set_nospace();
-                c.push(tx, &now());
-                return SendStep::NoRoom;
+                return None;
             }
             let mut short = false;
             let q = c.send_queue_with(n, |dst| {
@@ -449,21 +452,11 @@ fn sendmsg_inner(sk: &TcpSk, g: &SockLockGuard<'_, TcpSock>, m: &mut Msg, flags:
                 c.push_mark(more || m.left() > 0);
                 c.push(tx, &now());
             }
-            SendStep::Queued { n, queued: q, short }
+            Some((q, short))
         });
-        let (n, queued, short) = match step {
-            Some(SendStep::Queued { n, queued, short }) => (n, queued, short),
-            Some(SendStep::NoRoom) => {
-                if timeo.is_zero() {
-                    return if copied > 0 { Ok(copied) } else { Err(EAGAIN) };
-                }
-                if sk.wait_locked::<SendSpace>(g, timeo) {
-                    return if copied > 0 { Ok(copied) } else { Err(timeo.intr_errno()) };
-                }
-                continue;
-            }
+        let Some((queued, short)) = step.flatten() else {
             // Reset, or timed out, meanwhile.
-            Some(SendStep::Gone) | None => return if copied > 0 { Ok(copied) } else { Err(epipe()) },
+            return if copied > 0 { Ok(copied) } else { Err(epipe()) };
         };
         copied += queued;
         if queued == 0 && !short {

@@ -379,7 +379,9 @@ TEST_F_TIMEOUT(netem, long_fat_path_fills, TIMEOUT)
  * buffers, which reads as fast as data comes. Its receive buffer starts at
  * tcp_rmem[1] (131072, a 64 KiB window) and must grow past 1 MiB
  * (SO_RCVBUF), the window's growth limit (tcpi_rcv_ssthresh) too,
- * tcpi_rcv_space (what it read in a round trip) must pass 256 KiB, and
+ * tcpi_rcv_space (what it read in a round trip) must pass 128 KiB (nine
+ * times its start; Linux's was 226 KB on a loaded host, 0.4-3 MB on an
+ * idle one), and
  * tcpi_rcv_rtt must be a round trip of this path as the timestamps show
  * it, in microseconds: at least the 40 ms of delay (35 ms) and under 1 s.
  * The estimate also holds the delayed ACKs and whatever queue the sender
@@ -420,7 +422,7 @@ TEST_F_TIMEOUT(netem, receive_buffer_autotunes, TIMEOUT)
 	EXPECT_LT(1 << 20, rcvbuf);
 	EXPECT_LE(35000, ti.tcpi_rcv_rtt);
 	EXPECT_GT(1000000, ti.tcpi_rcv_rtt);
-	EXPECT_LT(256 << 10, ti.tcpi_rcv_space);
+	EXPECT_LT(128 << 10, ti.tcpi_rcv_space);
 	EXPECT_LT(1 << 20, ti.tcpi_rcv_ssthresh);
 	EXPECT_GT(30.0, dt);
 	close(c);

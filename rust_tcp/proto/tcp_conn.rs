@@ -1844,9 +1844,6 @@ impl<S: ChunkStore> TcpConn<S> {
                         self.advmss,
                         self.tcp_header_len,
                     );
-                    // One estimate, as Linux's icsk_ack.rcv_mss: the window
-                    // rounding (__tcp_select_window) reads it too.
-                    self.win.rcv_mss = u32::from(self.delack.rcv_mss);
                     // The rest of tcp_event_data_recv().
                     self.rcv_rtt_measure(now);
                     if len >= 128 {
