@@ -1001,9 +1001,7 @@ int rust_tcp_glue_timer_delete_sync(struct timer_list *timer)
 
 void *rust_tcp_glue_page_alloc_zeroed(gfp_t gfp)
 {
-	/* No emergency reserves: a pfmemalloc page would mark every skb
-	 * that references it, and a local receiver drops those. */
-	return (void *)get_zeroed_page(gfp | __GFP_NOMEMALLOC | __GFP_NOWARN);
+	return (void *)get_zeroed_page(gfp);
 }
 
 bool rust_tcp_glue_page_unique(void *addr)
