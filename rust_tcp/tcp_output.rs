@@ -79,9 +79,9 @@ fn route_and_send(net: &NetNs, skb: TxSkb, via: Via<'_>, t: &FourTuple, oif: i32
 }
 
 /// Payloads up to this many bytes are copied into the skb's linear area
-/// (a request/response's few bytes); larger ones go into page fragments,
-/// one GSO packet for several segments. Either way the checksum is left
-/// to the device or the stack.
+/// (a request/response's few bytes); larger ones go as fragments that
+/// reference the send ring's pages, one GSO packet for several segments.
+/// Either way the checksum is left to the device or the stack.
 const LINEAR_PAYLOAD: u32 = 256;
 
 /// What a send queue sends for bytes it does not hold.
@@ -191,11 +191,12 @@ impl<'a> SockTx<'a> {
         Self { sk, net, t, oif, id, frag }
     }
 
-    /// A segment, or a GSO packet of `segs` segments of `gso` bytes, with
-    /// its payload copied from the ring once, into the skb's linear area
-    /// (`linear`: a few bytes) or into page fragments, and the checksum
-    /// left to the device or the stack (`tcp_transmit_skb` of an skb
-    /// `tcp_sendmsg` filled from `sk_page_frag`, `__tcp_v4_send_check`).
+    /// A segment, or a GSO packet of `segs` segments of `gso` bytes: its
+    /// payload copied from the ring into the skb's linear area (`linear`: a
+    /// few bytes) or, otherwise, referenced in the ring's pages as
+    /// fragments, and the checksum left to the device or the stack
+    /// (`tcp_transmit_skb` of an skb `tcp_sendmsg` filled from
+    /// `sk_page_frag`, `__tcp_v4_send_check`).
     #[allow(clippy::too_many_arguments)]
     fn xmit_skb(&mut self, repr: &TcpRepr, buf: &SeqBuf<KStore>, seq: SeqNum, len: u32, gso: u32, segs: u32, id: u16, linear: bool) -> Result {
         let t = self.t;

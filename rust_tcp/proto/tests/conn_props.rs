@@ -599,10 +599,15 @@ fn conn_after_rst(seq: u32) -> (TcpConn<VecStore>, Out) {
         urgent: 0,
         options: Default::default(),
     };
-    let mut wire = [0u8; 60];
-    let n = emit(&rst, B, A, &[], &mut wire).unwrap();
-    c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    deliver(&mut c, &mut o, &rst, 10);
     (c, o)
+}
+
+/// Hands `c` the segment `repr` from the peer (B to A, no payload) at `ms`.
+fn deliver(c: &mut TcpConn<VecStore>, o: &mut Out, repr: &TcpRepr, ms: u32) {
+    let mut wire = [0u8; 60];
+    let n = emit(repr, B, A, &[], &mut wire).unwrap();
+    c.rcv(&parse(&wire[..n]).unwrap(), o, &now(ms), || 4);
 }
 
 #[test]
@@ -749,9 +754,7 @@ fn lone_fin_is_acked_by_our_fin() {
         urgent: 0,
         options: Default::default(),
     };
-    let mut wire = [0u8; 60];
-    let n = emit(&fin, B, A, &[], &mut wire).unwrap();
-    c.rcv(&parse(&wire[..n]).unwrap(), &mut o, &now(10), || 4);
+    deliver(&mut c, &mut o, &fin, 10);
     assert_eq!(c.state, TCP_CLOSE_WAIT);
     assert_eq!(o.0.len(), 0, "the FIN's ACK waits for our reply");
     assert!(matches!(c.take_events().delack_timer, TimerCmd::Reset(_)));
